@@ -1,0 +1,125 @@
+"""What every command shares: parsed global flags, paths, config, router, history, stderr.
+
+Everything is built lazily on first use so a command pays only for what it touches
+(``config path`` never imports httpx; ``--help`` never gets here at all).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Coroutine
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from ollama_cli.paths import AppPaths, app_paths
+
+if TYPE_CHECKING:
+    from ollama_cli.config import Config
+    from ollama_cli.history import HistoryStore
+    from ollama_cli.router import ProviderRouter
+
+EXIT_OK = 0
+EXIT_NO_ANSWER = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class UsageError(Exception):
+    """A mistake on the command line or in the config: exit 2 with this one line."""
+
+
+class App:
+    """The per-invocation context handed to every command's ``run``."""
+
+    def __init__(self, args: argparse.Namespace, environ: dict[str, str] | None = None) -> None:
+        self.args = args
+        self.environ = dict(os.environ) if environ is None else environ
+        self.paths: AppPaths = app_paths(self.environ)
+        self.stderr_tty = sys.stderr.isatty()
+
+    def warn(self, message: str) -> None:
+        """A one-line notice on stderr (dimmed on a terminal), never on stdout."""
+        if self.stderr_tty and "NO_COLOR" not in self.environ:
+            message = f"\x1b[2m{message}\x1b[0m"
+        print(message, file=sys.stderr, flush=True)
+
+    def error(self, message: str) -> None:
+        print(f"ollama-cli: {message}", file=sys.stderr, flush=True)
+
+    @cached_property
+    def config(self) -> Config:
+        from ollama_cli.config import ConfigError, find_config, load_config
+
+        path = find_config(self.paths, getattr(self.args, "config", None), self.environ)
+        try:
+            config = load_config(path, self.environ)
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+        for warning in config.warnings:
+            self.warn(f"warning: {warning}")
+        return config
+
+    @cached_property
+    def router(self) -> ProviderRouter:
+        from ollama_cli.router import ProviderRouter
+        from ollama_cli.router.cooldown import CooldownStore
+
+        return ProviderRouter(
+            self.config,
+            cooldowns=CooldownStore(self.paths.cooldowns),
+            notify=self.warn,
+            environ=self.environ,
+        )
+
+    @cached_property
+    def history(self) -> HistoryStore | None:
+        """The history store, or None when history is off (flag, config, or unusable dir)."""
+        if getattr(self.args, "no_history", False) or not self.config.history_enabled:
+            return None
+        from ollama_cli.history import HistoryStore
+
+        return HistoryStore(self.paths.history_db)
+
+    def check_provider_flag(self) -> None:
+        """Fail early (exit 2) on ``-p`` naming an unknown provider or an empty ``-m``."""
+        provider = getattr(self.args, "provider", None)
+        if provider is not None and provider not in self.config.providers:
+            known = ", ".join(self.config.providers)
+            raise UsageError(f"unknown provider {provider!r} (known: {known})")
+        model = getattr(self.args, "model", None)
+        if model is not None and not model.strip():
+            raise UsageError("-m/--model needs a model name")
+
+
+def run_async(coro: Coroutine[Any, Any, int]) -> int:
+    """Run a command's coroutine; Ctrl-C → 130 and SIGTERM → 143, after cleanup ran."""
+    import asyncio
+    import contextlib
+    import signal
+
+    terminated = False
+
+    async def main() -> int:
+        nonlocal terminated
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+
+        def on_term() -> None:
+            nonlocal terminated
+            terminated = True
+            if task is not None:
+                task.cancel()
+
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGTERM, on_term)
+        return await coro
+
+    try:
+        return asyncio.run(main())
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except asyncio.CancelledError:
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED

@@ -1,0 +1,91 @@
+"""``ollama-cli complete``: one answer, streamed; pipe-friendly.
+
+To a terminal the answer is rendered markdown; to a pipe or file it is the model's exact
+text, with notices on stderr only, so ``complete … > out.txt`` holds nothing but the answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ollama_cli.app import App
+
+#: Refuse stdin above this size: no provider takes 10 MB of prompt, and reading a runaway
+#: pipe forever is worse than a clear message.
+MAX_STDIN_BYTES = 10 * 1024 * 1024
+
+
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], parent: argparse.ArgumentParser
+) -> None:
+    p = sub.add_parser(
+        "complete",
+        parents=[parent],
+        help="answer one prompt (stdin and/or arguments) and exit",
+        description="Answer one prompt. If stdin is not a terminal it is read: the prompt is "
+        "stdin, a blank line, then the arguments.",
+    )
+    p.add_argument("prompt", nargs="*", help="the prompt (joined with spaces)")
+    p.add_argument("-s", "--system", metavar="TEXT", help="system prompt")
+    p.add_argument("--max-tokens", type=int, metavar="N", help="limit the answer's length")
+    p.add_argument("--temperature", type=float, metavar="T", help="sampling temperature")
+    p.add_argument("--no-stream", action="store_true", help="wait for the whole answer")
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object with the answer and the trace"
+    )
+    p.add_argument("--raw", action="store_true", help="never render markdown")
+    p.add_argument(
+        "-c",
+        "--continue",
+        dest="cont",
+        action="store_true",
+        help="continue the most recent conversation",
+    )
+    p.add_argument(
+        "--conversation", metavar="ID", help="continue conversation ID (a unique prefix is enough)"
+    )
+    p.add_argument("--no-history", action="store_true", help="do not store this turn")
+    p.set_defaults(run=run)
+
+
+def run(app: App) -> int:
+    from ollama_cli.app import UsageError, run_async
+    from ollama_cli.turn import run_turn
+
+    prompt = read_prompt(app)
+    if not prompt.strip():
+        raise UsageError(
+            'nothing to answer: give a prompt, e.g. ollama-cli complete "hello", or pipe text in'
+        )
+    app.check_provider_flag()
+    return run_async(run_turn(app, prompt, json_output=app.args.json))
+
+
+def read_prompt(app: App) -> str:
+    """stdin (when it is not a terminal), a blank line, then the arguments."""
+    from ollama_cli.app import UsageError
+
+    parts: list[str] = []
+    stdin = sys.stdin
+    if stdin is not None and not stdin.isatty():
+        data = stdin.buffer.read(MAX_STDIN_BYTES + 1)
+        if len(data) > MAX_STDIN_BYTES:
+            raise UsageError(
+                f"stdin is larger than {MAX_STDIN_BYTES // (1024 * 1024)} MB; "
+                "send a smaller excerpt (e.g. with head -c)"
+            )
+        text = data.decode("utf-8", errors="replace")
+        if "\ufffd" in text and b"\xef\xbf\xbd" not in data:
+            app.warn("warning: stdin is not valid UTF-8; undecodable bytes were replaced")
+        if "\x00" in text:
+            app.warn("warning: stdin contains NUL bytes; they were removed")
+            text = text.replace("\x00", "")
+        if text.strip():
+            parts.append(text.rstrip("\n"))
+    words = " ".join(app.args.prompt)
+    if words:
+        parts.append(words)
+    return "\n\n".join(parts)

@@ -1,0 +1,81 @@
+"""``ollama-cli config path|show|init``: where the config is, what is in force, a starter file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ollama_cli.app import App
+
+
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], parent: argparse.ArgumentParser
+) -> None:
+    p = sub.add_parser("config", parents=[parent], help="show or create the configuration")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser(
+        "path", parents=[parent], help="print the config file path in use"
+    ).set_defaults(run=run_path)
+    show = actions.add_parser(
+        "show", parents=[parent], help="print the configuration in force (keys redacted)"
+    )
+    show.add_argument("--json", action="store_true", help="as JSON")
+    show.set_defaults(run=run_show)
+    init = actions.add_parser("init", parents=[parent], help="write a commented starter config")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.set_defaults(run=run_init)
+
+
+def run_path(app: App) -> int:
+    from ollama_cli.config import find_config
+
+    path = find_config(app.paths, app.args.config, app.environ)
+    print(path or f"{app.paths.default_config} (not created yet; defaults in force)")
+    return 0
+
+
+def run_show(app: App) -> int:
+    config = app.config
+    data: dict[str, Any] = {
+        "path": str(config.path) if config.path else None,
+        "router": {
+            k: list(v) if isinstance(v, tuple) else v for k, v in config.router.__dict__.items()
+        },
+        "history": {"enabled": config.history_enabled},
+        "providers": {
+            name: {
+                "type": p.type,
+                "enabled": p.enabled,
+                "default_model": p.default_model,
+                "base_url": p.base_url,
+                "api_key_env": p.key_env,
+                "api_key": "set" if p.resolve_key(app.environ) else "not set",
+                "timeout": p.timeout,
+                "connect_timeout": p.connect_timeout,
+                **dict(p.options),
+            }
+            for name, p in config.providers.items()
+        },
+    }
+    json.dump(data, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def run_init(app: App) -> int:
+    from ollama_cli.app import UsageError
+
+    target = Path(app.args.config) if app.args.config else app.paths.default_config
+    if target.exists() and not app.args.force:
+        raise UsageError(f"{target} already exists (use --force to overwrite)")
+    text = resources.files("ollama_cli").joinpath("config.example.toml").read_text(encoding="utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    target.chmod(0o600)
+    print(f"wrote {target}")
+    return 0

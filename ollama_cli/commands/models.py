@@ -1,0 +1,70 @@
+"""``ollama-cli models list [PROVIDER]``: the models a provider offers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ollama_cli.app import App
+
+
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], parent: argparse.ArgumentParser
+) -> None:
+    p = sub.add_parser("models", parents=[parent], help="list the models of a provider")
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    ls = actions.add_parser(
+        "list", parents=[parent], help="list models (default: the first provider of the chain)"
+    )
+    ls.add_argument(
+        "name",
+        nargs="?",
+        metavar="PROVIDER",
+        help="provider name (default: -p or the chain's first)",
+    )
+    ls.add_argument("--json", action="store_true", help="print a JSON object")
+    ls.set_defaults(run=run_list)
+    p.set_defaults(run=run_list, name=None, json=False)
+
+
+def run_list(app: App) -> int:
+    from ollama_cli.app import EXIT_NO_ANSWER, UsageError, run_async
+    from providers.errors import ProviderError
+
+    name = app.args.name or app.args.provider or app.config.router.chain[0]
+    if name not in app.config.providers:
+        raise UsageError(f"unknown provider {name!r} (known: {', '.join(app.config.providers)})")
+    cfg = app.config.providers[name]
+    if cfg.key_required and cfg.resolve_key(app.environ) is None:
+        app.error(f"{name}: {cfg.key_env} is not set")
+        return EXIT_NO_ANSWER
+    models: list[str] = []
+
+    async def fetch() -> int:
+        try:
+            models.extend(await app.router.list_models(name))
+        except ProviderError as exc:
+            app.error(str(exc))
+            return EXIT_NO_ANSWER
+        finally:
+            await app.router.aclose()
+        return 0
+
+    status = run_async(fetch())
+    if status:
+        return status
+    if app.args.json:
+        json.dump(
+            {"provider": name, "default_model": cfg.default_model, "models": models},
+            sys.stdout,
+            indent=2,
+        )
+        sys.stdout.write("\n")
+    else:
+        for model in models:
+            mark = "  (default)" if model == cfg.default_model and sys.stdout.isatty() else ""
+            print(f"{model}{mark}")
+    return 0

@@ -1,0 +1,159 @@
+"""``ollama-cli providers list``: every configured provider, checked concurrently.
+
+``--all`` lists the catalog instead: every provider type, built in or installed through
+the ``ollama_cli.providers`` entry point group, and any installed package that was refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ollama_cli.app import App
+    from ollama_cli.router.health import HealthReport
+
+COLUMNS = (
+    "name",
+    "type",
+    "status",
+    "default model",
+    "latency ms",
+    "models",
+    "key env var",
+    "detail",
+)
+
+
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], parent: argparse.ArgumentParser
+) -> None:
+    p = sub.add_parser("providers", parents=[parent], help="list providers and their health")
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    ls = actions.add_parser(
+        "list", parents=[parent], help="check every configured provider (concurrently)"
+    )
+    ls.add_argument("--json", action="store_true", help="print a JSON array")
+    ls.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="per-provider check timeout (default 5)",
+    )
+    ls.add_argument("--all", action="store_true", help="show the catalog of provider types instead")
+    ls.set_defaults(run=run_list)
+    p.set_defaults(run=run_list, json=False, timeout=5.0, all=False)
+
+
+def run_list(app: App) -> int:
+    from ollama_cli.app import run_async
+
+    if app.args.all:
+        return catalog(app)
+    if app.args.timeout <= 0:
+        from ollama_cli.app import UsageError
+
+        raise UsageError("--timeout must be positive")
+    config = app.config
+
+    async def check() -> list[HealthReport]:
+        if not app.args.json:
+            app.warn(f"checking {len(config.providers)} providers…")
+        try:
+            return await app.router.health_check(list(config.providers), timeout=app.args.timeout)
+        finally:
+            await app.router.aclose()
+
+    reports: list[HealthReport] = []
+
+    async def main() -> int:
+        reports.extend(await check())
+        return 0
+
+    status = run_async(main())
+    if status:
+        return status
+    if app.args.json:
+        json.dump([r.to_dict() for r in reports], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        rows = [
+            (
+                r.name,
+                r.type,
+                r.status,
+                r.default_model,
+                _opt(r.latency_ms),
+                _opt(r.models),
+                r.key_env or "-",
+                r.detail,
+            )
+            for r in reports
+        ]
+        print_table(COLUMNS, rows)
+    return 0 if any(r.status == "ok" for r in reports) else 1
+
+
+def catalog(app: App) -> int:
+    from providers.registry import ProviderRegistry
+
+    registry = ProviderRegistry()
+    specs = registry.all_specs()
+    configured: dict[str, list[str]] = {}
+    for name, cfg in app.config.providers.items():
+        configured.setdefault(cfg.type, []).append(name)
+    rows = [
+        {
+            "type": s.type_name,
+            "origin": s.origin,
+            "configured": configured.get(s.type_name, []),
+            "key_env": list(s.key_envs),
+            "default_model": s.default_model,
+            "pip": list(s.pip_packages),
+            "streaming": s.supports_streaming,
+        }
+        for s in specs
+    ]
+    refused = [r.message for r in registry.refused]
+    if app.args.json:
+        json.dump({"types": rows, "refused": refused}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print_table(
+            ("type", "origin", "configured as", "key env var", "default model", "pip packages"),
+            [
+                (
+                    r["type"],
+                    r["origin"],
+                    ", ".join(r["configured"]) or "-",
+                    ", ".join(r["key_env"]) or "-",
+                    r["default_model"] or "-",
+                    ", ".join(r["pip"]) or "-",
+                )
+                for r in rows
+            ],
+        )
+        for line in refused:
+            app.warn(f"refused: {line}")
+    return 0
+
+
+def print_table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Aligned plain columns: readable on a terminal, greppable in a pipe."""
+    widths = [
+        max(len(c), *(len(str(r[i])) for r in rows)) if rows else len(c)
+        for i, c in enumerate(columns)
+    ]
+    lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines += [
+        "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _opt(value: int | None) -> str:
+    return "-" if value is None else str(value)

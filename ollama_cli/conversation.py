@@ -1,0 +1,146 @@
+"""A conversation as the commands see it: its context messages and where turns are stored.
+
+Wraps the history store so that ``complete`` and the REPL share one way of continuing
+a conversation (``--continue`` / ``--conversation ID``), storing the user's message the
+moment it is sent and the answer as it streams (partial answers survive a kill).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from providers.types import Message
+
+if TYPE_CHECKING:
+    from ollama_cli.app import App
+    from ollama_cli.history import HistoryStore
+    from ollama_cli.history.answer import AnswerRecorder
+    from ollama_cli.router import RouteResult
+
+
+@dataclass
+class Conversation:
+    store: HistoryStore | None
+    id: str | None = None
+    system: str | None = None
+    messages: list[Message] = field(default_factory=list)
+    last_provider: str | None = None
+    last_model: str | None = None
+    _recorder: AnswerRecorder | None = None
+
+    @classmethod
+    def open(cls, app: App, system: str | None = None) -> Conversation:
+        """A new conversation, or the one named by ``--continue`` / ``--conversation``."""
+        store = open_store(app)
+        wanted = getattr(app.args, "conversation", None)
+        if not (wanted or getattr(app.args, "cont", False)):
+            return cls(store, system=system)
+        from ollama_cli.app import UsageError
+        from ollama_cli.history import HistoryError
+
+        if store is None:
+            raise UsageError("cannot continue a conversation with history turned off")
+        try:
+            if wanted:
+                cid = store.resolve(wanted)
+            else:
+                last = store.last_conversation()
+                if last is None:
+                    raise UsageError("there is no conversation to continue yet")
+                cid = last.id
+            return cls.load(store, cid, system)
+        except HistoryError as exc:
+            raise UsageError(str(exc)) from None
+
+    @classmethod
+    def load(cls, store: HistoryStore, cid: str, system: str | None = None) -> Conversation:
+        stored = store.messages(cid)
+        messages = [
+            Message(m.role, m.text) for m in stored if m.role in ("user", "assistant") and m.text
+        ]  # type: ignore[arg-type]
+        record = store.conversation(cid)
+        last = store.last_provider_model(cid)
+        return cls(
+            store,
+            id=cid,
+            system=system or record.system_prompt,
+            messages=messages,
+            last_provider=last[0] if last else None,
+            last_model=last[1] if last else None,
+        )
+
+    def context(self, prompt: str | None = None) -> tuple[Message, ...]:
+        """System prompt, earlier turns, and the new prompt."""
+        head = (Message("system", self.system),) if self.system else ()
+        tail = (Message("user", prompt),) if prompt is not None else ()
+        return (*head, *self.messages, *tail)
+
+    def add_user(self, prompt: str) -> None:
+        self.messages.append(Message("user", prompt))
+        if self.store is None:
+            return
+        if self.id is None:
+            self.id = self.store.new_conversation(system_prompt=self.system)
+        self.store.add_message(self.id, "user", prompt)
+
+    def stream_text(self, text: str, provider: str | None, model: str | None) -> None:
+        """Store streamed text as it arrives (rate-limited by the recorder)."""
+        if self.store is None or self.id is None:
+            return
+        if self._recorder is None:
+            self._recorder = self.store.record_answer(self.id, provider=provider, model=model)
+        elif provider and provider != self._recorder.provider:
+            self._recorder.switch(provider, model)
+        self._recorder.append(text)
+
+    def add_answer(
+        self, result: RouteResult, *, latency_ms: int, interrupted: bool = False
+    ) -> None:
+        """Store the answer's final state (partial ones marked interrupted)."""
+        if result.text:
+            self.messages.append(Message("assistant", result.text))
+        recorder, self._recorder = self._recorder, None
+        if self.store is None or self.id is None:
+            return
+        if recorder is None:
+            if not result.text and not result.attempts:
+                return
+            recorder = self.store.record_answer(
+                self.id, provider=result.provider, model=result.model
+            )
+            recorder.append(result.text)
+        elif result.provider:
+            recorder.switch(result.provider, result.model)
+        recorder.finish(
+            finish_reason=result.finish_reason,
+            input_tokens=result.usage.input_tokens,
+            output_tokens=result.usage.output_tokens,
+            latency_ms=latency_ms,
+            attempts=[a.to_dict() for a in result.attempts],
+            interrupted=interrupted or not result.ok,
+        )
+
+
+def open_store(app: App) -> HistoryStore | None:
+    """The history store, or None (history off). An unwritable data dir turns history off
+    with a warning; a corrupt database is a usage error (exit 2), left untouched."""
+    store = app.history
+    if store is None:
+        return None
+    from ollama_cli.app import UsageError
+    from ollama_cli.history import HistoryError
+
+    data_dir = app.paths.data_dir
+    if data_dir.exists() and not os.access(data_dir, os.W_OK):
+        app.warn(f"warning: {data_dir} is not writable; history is off for this run")
+        return None
+    try:
+        store.open()
+    except HistoryError as exc:
+        if not store.path.exists():
+            app.warn(f"warning: {exc}; history is off for this run")
+            return None
+        raise UsageError(str(exc)) from None
+    return store

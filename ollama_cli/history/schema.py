@@ -1,0 +1,176 @@
+"""Opening the history database: file checks, connection pragmas and schema migrations.
+
+The database file belongs to the user. One that is not a SQLite file, is damaged, is
+unreadable or was written by a newer ollama-cli is reported — never recreated, never
+written to: every check that can fail runs before the first write (switching to WAL
+and migrating are the first writes).
+
+The "quick check" before writing is the 16-byte header plus a read of the schema, not
+``PRAGMA quick_check``: that one reads every page, so its cost grows with the history
+and would be paid on every start. Damage deeper in the file surfaces as a
+``HistoryError`` from the query that meets it.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from ollama_cli.history.records import HistoryError
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+#: How long a writer waits for another process's write lock before giving up.
+BUSY_TIMEOUT_S = 5.0
+
+NO_HISTORY = "run with --no-history"
+MOVE_ASIDE = f"move it aside or {NO_HISTORY}"
+
+#: Migration N (1-based) brings a database from ``user_version`` N-1 to N. Append only:
+#: a released migration is never edited. Statements run one by one inside one
+#: transaction (``executescript`` would commit half-way).
+MIGRATIONS: list[tuple[str, ...]] = [
+    (
+        """CREATE TABLE conversations (
+            id            TEXT PRIMARY KEY,
+            created       REAL NOT NULL,
+            updated       REAL NOT NULL,
+            title         TEXT,
+            system_prompt TEXT,
+            -- denormalised so that listing never counts or scans messages
+            message_count INTEGER NOT NULL DEFAULT 0,
+            last_provider TEXT,
+            last_model    TEXT
+        )""",
+        "CREATE INDEX conversations_by_updated ON conversations (updated DESC)",
+        """CREATE TABLE messages (
+            id              INTEGER PRIMARY KEY,
+            conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            seq             INTEGER NOT NULL,
+            created         REAL NOT NULL,
+            role            TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+            text            TEXT NOT NULL,
+            provider        TEXT,
+            model           TEXT,
+            input_tokens    INTEGER,
+            output_tokens   INTEGER,
+            latency_ms      INTEGER,
+            finish_reason   TEXT,
+            interrupted     INTEGER NOT NULL DEFAULT 0,
+            attempts_json   TEXT,
+            UNIQUE (conversation_id, seq)
+        )""",
+    ),
+]
+
+
+def open_database(
+    path: Path, migrations: list[tuple[str, ...]] | None = None
+) -> sqlite3.Connection:
+    """Open (creating if absent) and migrate the database at ``path``.
+
+    Raises:
+        HistoryError: one line naming the file, when it cannot be used.
+    """
+    migrations = MIGRATIONS if migrations is None else migrations
+    existed = _check_file(path)
+    if not existed:
+        _make_parent(path)
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise HistoryError(f"cannot open history database {path} ({exc}); {NO_HISTORY}") from exc
+    try:
+        _prepare(conn, path, migrations)
+    except BaseException:
+        conn.close()
+        raise
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _unreadable(path: Path, reason: str) -> HistoryError:
+    return HistoryError(f"history database {path} is unreadable ({reason}); {MOVE_ASIDE}")
+
+
+def _check_file(path: Path) -> bool:
+    """Refuse a path that is not a SQLite file we may write. Returns whether it exists."""
+    try:
+        with path.open("rb") as f:
+            header = f.read(len(SQLITE_MAGIC))
+    except (FileNotFoundError, NotADirectoryError):
+        return False  # a parent that is not a directory is reported when creating it
+    except IsADirectoryError:
+        raise _unreadable(path, "it is a directory") from None
+    except PermissionError:
+        raise _unreadable(path, "permission denied") from None
+    except OSError as exc:
+        raise _unreadable(path, exc.strerror or str(exc)) from None
+    # SQLite treats an empty file as an empty database; anything else must be one.
+    if header and header != SQLITE_MAGIC:
+        raise _unreadable(path, "file is not a database")
+    if not os.access(path, os.W_OK):
+        raise HistoryError(f"history database {path} is read-only; {NO_HISTORY}")
+    # WAL mode keeps -wal and -shm files beside the database, so the directory must be
+    # writable even to read it.
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise HistoryError(f"history database {path} is in a read-only directory; {NO_HISTORY}")
+    return True
+
+
+def _make_parent(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise HistoryError(
+            f"cannot create history database {path} ({reason}); {NO_HISTORY}"
+        ) from None
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise HistoryError(
+            f"cannot create history database {path} (permission denied); {NO_HISTORY}"
+        )
+
+
+def _prepare(conn: sqlite3.Connection, path: Path, migrations: list[tuple[str, ...]]) -> None:
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        # Parsing the schema is what notices a damaged file with an intact header.
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:  # locked, I/O error: the file may be fine
+        raise HistoryError(f"cannot open history database {path} ({exc}); {NO_HISTORY}") from None
+    except sqlite3.DatabaseError as exc:  # not a database, malformed
+        raise _unreadable(path, str(exc)) from None
+    if version > len(migrations):
+        raise HistoryError(
+            f"history database {path} has schema version {version}, newer than this "
+            f"ollama-cli knows ({len(migrations)}); upgrade ollama-cli or {NO_HISTORY}"
+        )
+    try:
+        # WAL lets readers (history list) run while another process writes; NORMAL
+        # sync in WAL mode survives a killed process (only power loss can drop the
+        # last commits) and saves an fsync per message.
+        conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        conn.execute("PRAGMA synchronous = NORMAL")
+        _migrate(conn, version, migrations)
+    except sqlite3.Error as exc:
+        raise HistoryError(
+            f"history database {path} cannot be written ({exc}); {NO_HISTORY}"
+        ) from None
+
+
+def _migrate(conn: sqlite3.Connection, current: int, migrations: list[tuple[str, ...]]) -> None:
+    for version in range(current + 1, len(migrations) + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while we waited for the write lock.
+            if conn.execute("PRAGMA user_version").fetchone()[0] < version:
+                for statement in migrations[version - 1]:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {version:d}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise

@@ -1,0 +1,122 @@
+"""Per-provider cooldowns, persisted in the state dir so the next process skips a dead
+provider without paying for it.
+
+Writes are read-modify-write under an advisory lock and land atomically (temp file +
+``os.replace``), so two processes at once never corrupt the file; a corrupt or unreadable
+file is treated as empty (cooldowns are an optimisation, never a reason to fail).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CooldownState:
+    failures: int = 0
+    until: float = 0.0  # wall-clock epoch seconds
+
+
+class CooldownStore:
+    """Consecutive failures and cooldown deadlines per provider name."""
+
+    def __init__(self, path: Path | None, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self.clock = clock
+        self._states: dict[str, CooldownState] = self._read()
+
+    def remaining(self, name: str) -> float:
+        """Seconds of cooldown left for ``name`` (0 when it may be tried)."""
+        state = self._states.get(name)
+        return max(0.0, state.until - self.clock()) if state else 0.0
+
+    def failures(self, name: str) -> int:
+        state = self._states.get(name)
+        return state.failures if state else 0
+
+    def record_failure(
+        self, name: str, *, threshold: int, seconds: float, retry_after: float | None
+    ) -> None:
+        """Count a failure; start a cooldown at ``threshold`` failures or on a long Retry-After."""
+
+        def change(states: dict[str, CooldownState]) -> None:
+            old = states.get(name, CooldownState())
+            failures = old.failures + 1
+            until = old.until
+            if retry_after is not None:
+                until = max(until, self.clock() + retry_after)
+            elif threshold and failures >= threshold:
+                until = max(until, self.clock() + seconds)
+            states[name] = CooldownState(failures, until)
+
+        self._update(change)
+
+    def record_success(self, name: str) -> None:
+        if name not in self._states:
+            return
+        self._update(lambda states: states.pop(name, None))
+
+    def _update(self, change: Callable[[dict[str, CooldownState]], object]) -> None:
+        if self.path is None:
+            change(self._states)
+            return
+        with self._locked():
+            states = self._read()
+            change(states)
+            self._states = states
+            self._write(states)
+
+    def _read(self) -> dict[str, CooldownState]:
+        if self.path is None:
+            return {}
+        try:
+            raw: Any = json.loads(self.path.read_text(encoding="utf-8"))
+            return {
+                str(k): CooldownState(int(v["failures"]), float(v["until"])) for k, v in raw.items()
+            }
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return {}
+
+    def _write(self, states: dict[str, CooldownState]) -> None:
+        assert self.path is not None
+        now = self.clock()
+        data = {
+            k: {"failures": s.failures, "until": s.until}
+            for k, s in states.items()
+            if s.failures or s.until > now
+        }
+        tmp = None
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".cooldowns.", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh)
+            os.replace(tmp, self.path)
+        except OSError:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        assert self.path is not None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            lock = open(self.path.with_suffix(".lock"), "a+")  # noqa: SIM115
+        except OSError:
+            yield
+            return
+        try:
+            import fcntl
+
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+        finally:
+            lock.close()

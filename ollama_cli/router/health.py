@@ -1,0 +1,76 @@
+"""Concurrent health checks for ``providers list``: wall time ≈ the slowest check."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from providers.errors import ProviderAuthError, ProviderError, ProviderUnavailableError
+
+if TYPE_CHECKING:
+    from ollama_cli.router.router import ProviderRouter
+
+STATUSES = ("ok", "no_key", "unreachable", "auth_failed", "cooling_down", "disabled", "error")
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    name: str
+    type: str
+    status: str
+    default_model: str
+    latency_ms: int | None = None
+    models: int | None = None
+    key_env: str | None = None
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+async def check_all(router: ProviderRouter, names: list[str], timeout: float) -> list[HealthReport]:
+    return list(await asyncio.gather(*(check_one(router, n, timeout) for n in names)))
+
+
+async def check_one(router: ProviderRouter, name: str, timeout: float) -> HealthReport:
+    cfg = router.provider_config(name)
+
+    def report(
+        status: str, detail: str = "", latency: int | None = None, models: int | None = None
+    ) -> HealthReport:
+        return HealthReport(
+            name, cfg.type, status, cfg.default_model, latency, models, cfg.key_env, detail
+        )
+
+    if not cfg.enabled:
+        return report("disabled", "enabled = false in config")
+    if cfg.key_required and cfg.resolve_key(router.environ) is None:
+        return report("no_key", f"{cfg.key_env or 'an API key'} is not set")
+    remaining = router.cooldowns.remaining(name)
+    if remaining > 0:
+        return report("cooling_down", f"skipped for {remaining:.0f} s more after failures")
+    started = time.perf_counter()
+    try:
+        health = await asyncio.wait_for(router.provider(name).health_check(), timeout)
+    except TimeoutError:
+        return report("unreachable", f"no answer within {timeout:g} s", _ms(started))
+    except ProviderAuthError as exc:
+        return report("auth_failed", _detail(exc, name), _ms(started))
+    except ProviderUnavailableError as exc:
+        return report("unreachable", _detail(exc, name), _ms(started))
+    except ProviderError as exc:
+        return report("error", _detail(exc, name), _ms(started))
+    except Exception as exc:  # noqa: BLE001 - a broken plugin shows as "error", not a crash
+        return report("error", f"unexpected {type(exc).__name__}: {exc}", _ms(started))
+    return report("ok", health.detail, _ms(started), health.models)
+
+
+def _detail(exc: ProviderError, name: str) -> str:
+    text = str(exc)
+    return text[len(name) + 2 :] if text.startswith(f"{name}: ") else text
+
+
+def _ms(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)

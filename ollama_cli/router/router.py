@@ -1,0 +1,170 @@
+"""``ProviderRouter``: builds providers by name and routes every call down the chain.
+
+The router owns provider instances (built lazily, once), the cooldown store and the
+plan (which providers, in which order, with which model). The walk itself lives in
+``walk.py``; health checks in ``health.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ollama_cli.config import Config, ProviderConfig, RouterSettings
+from ollama_cli.router.cooldown import CooldownStore
+from ollama_cli.router.types import RouteRequest, RouteResult, UnknownProviderError
+from ollama_cli.router.walk import ChainWalk, Step
+from providers.base import BaseProvider
+from providers.errors import ProviderUnavailableError
+from providers.registry import ProviderLoadError, ProviderRegistry
+from providers.types import Message
+
+if TYPE_CHECKING:
+    from ollama_cli.router.health import HealthReport
+
+
+class ProviderRouter:
+    """Routes chat, stream, complete, health_check and list_models over the fallback chain.
+
+    Args:
+        config: the validated configuration (router settings and provider configs).
+        registry: where provider types come from (built-in and entry points).
+        cooldowns: persisted cooldown state; an in-memory store when omitted.
+        notify: receives one-line notices (fallbacks, retries, resume seams).
+        environ: where API keys are read from.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        registry: ProviderRegistry | None = None,
+        cooldowns: CooldownStore | None = None,
+        notify: Callable[[str], None] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.config = config
+        self.settings: RouterSettings = config.router
+        self.registry = registry or ProviderRegistry()
+        self.cooldowns = cooldowns or CooldownStore(None)
+        self._notify = notify or (lambda message: print(message, file=sys.stderr))
+        self.environ = os.environ if environ is None else environ
+        self._providers: dict[str, BaseProvider] = {}
+
+    def notify(self, message: str) -> None:
+        self._notify(message)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    def provider_config(self, name: str) -> ProviderConfig:
+        try:
+            return self.config.providers[name]
+        except KeyError:
+            known = ", ".join(self.config.providers)
+            raise UnknownProviderError(f"unknown provider {name!r} (known: {known})") from None
+
+    def provider(self, name: str) -> BaseProvider:
+        """The provider instance for ``name``, built on first use."""
+        if name not in self._providers:
+            cfg = self.provider_config(name)
+            try:
+                self._providers[name] = self.registry.create(cfg.settings(self.environ))
+            except ProviderLoadError as exc:
+                raise ProviderUnavailableError(f"{name}: {exc}", provider=name) from exc
+        return self._providers[name]
+
+    def plan(self, request: RouteRequest) -> list[Step]:
+        """The providers this request will walk, each with its model and skip reason."""
+        names = list(self.settings.chain)
+        if request.provider:
+            self.provider_config(request.provider)
+            names = [request.provider, *(n for n in names if n != request.provider)]
+        fallback = self.settings.fallback if request.fallback is None else request.fallback
+        names = [
+            n
+            for i, n in enumerate(names)
+            if self.config.providers[n].enabled or (i == 0 and request.provider)
+        ]
+        if not fallback:
+            names = names[:1]
+        steps = [self._step(n, request.model if i == 0 else None) for i, n in enumerate(names)]
+        live = [s for s in steps if s.skip != "skipped_no_key"]
+        if live and all(s.skip == "skipped_cooldown" for s in live):
+            # Every provider is cooling down: try them anyway rather than fail for sure.
+            steps = [Step(s.name, s.model) if s.skip == "skipped_cooldown" else s for s in steps]
+        return steps
+
+    def _step(self, name: str, model: str | None) -> Step:
+        cfg = self.config.providers[name]
+        model = model or cfg.default_model
+        if cfg.key_required and cfg.resolve_key(self.environ) is None:
+            return Step(name, model, "skipped_no_key", f"{cfg.key_env or 'an API key'} is not set")
+        remaining = self.cooldowns.remaining(name)
+        if remaining > 0:
+            failures = self.cooldowns.failures(name)
+            plural = "s" if failures != 1 else ""
+            why = f"cooling down for {remaining:.0f} s after {failures} failure{plural}"
+            return Step(name, model, "skipped_cooldown", why)
+        return Step(name, model)
+
+    def stream(self, request: RouteRequest) -> RoutedStream:
+        """Route ``request``; iterate the returned object for text, then read ``.result``."""
+        return RoutedStream(ChainWalk(self, request, self.plan(request)))
+
+    async def chat(self, request: RouteRequest) -> RouteResult:
+        """Route ``request`` without showing text as it arrives."""
+        routed = self.stream(replace(request, stream=False))
+        async for _ in routed:
+            pass
+        return routed.result
+
+    async def complete(self, prompt: str, **options: object) -> RouteResult:
+        """Answer one prompt (``options`` are RouteRequest fields)."""
+        request = RouteRequest(messages=(Message("user", prompt),), **options)  # type: ignore[arg-type]
+        return await self.chat(request)
+
+    async def list_models(self, name: str) -> list[str]:
+        return await self.provider(name).list_models()
+
+    async def health_check(
+        self, names: list[str] | None = None, timeout: float = 5.0
+    ) -> list[HealthReport]:
+        from ollama_cli.router.health import check_all
+
+        return await check_all(self, names or list(self.config.providers), timeout)
+
+    async def aclose(self) -> None:
+        providers, self._providers = list(self._providers.values()), {}
+        for provider in providers:
+            # Closing must never mask the real outcome.
+            with contextlib.suppress(Exception):
+                await provider.close()
+
+
+class RoutedStream:
+    """Async iterator over a routed answer's text; ``result`` is complete once it ends.
+
+    On failure iteration raises ``RoutingError`` (whose ``result`` carries the trace).
+    """
+
+    def __init__(self, walk: ChainWalk) -> None:
+        self._walk = walk
+        self._texts: AsyncIterator[str] = walk.run()
+
+    @property
+    def result(self) -> RouteResult:
+        return self._walk.result
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._texts
+
+    async def aclose(self) -> None:
+        aclose = getattr(self._texts, "aclose", None)
+        if aclose is not None:
+            await aclose()

@@ -1,0 +1,47 @@
+"""The provider contract, the project's own types, the error taxonomy and the registry.
+
+Importable as ``providers``; never imports ``ollama_cli``. Adapter modules (which import
+httpx) are loaded by the registry only when a provider of their type is built.
+"""
+
+from providers.base import BaseProvider, ProviderSettings
+from providers.errors import (
+    BadRequestError,
+    ContentFilteredError,
+    ContextLengthError,
+    ModelNotFoundError,
+    ProviderAuthError,
+    ProviderError,
+    ProviderUnavailableError,
+    ProviderUnreachableError,
+    RateLimitError,
+    StreamInterruptedError,
+)
+from providers.registry import ENTRY_POINT_GROUP, ProviderLoadError, ProviderRegistry
+from providers.spec import ProviderSpec
+from providers.types import ChatRequest, ChatResult, Chunk, Health, Message, Usage
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "BadRequestError",
+    "BaseProvider",
+    "ChatRequest",
+    "ChatResult",
+    "Chunk",
+    "ContentFilteredError",
+    "ContextLengthError",
+    "Health",
+    "Message",
+    "ModelNotFoundError",
+    "ProviderAuthError",
+    "ProviderError",
+    "ProviderLoadError",
+    "ProviderRegistry",
+    "ProviderSettings",
+    "ProviderSpec",
+    "ProviderUnavailableError",
+    "ProviderUnreachableError",
+    "RateLimitError",
+    "StreamInterruptedError",
+    "Usage",
+]

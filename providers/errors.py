@@ -1,0 +1,113 @@
+"""The error taxonomy: every provider failure becomes one of these, once, at the boundary.
+
+The router decides what to do by exception type alone (see ``ollama_cli.router.policy``),
+so adapters must never let an ``httpx`` or SDK exception escape. Messages are one line a
+person can act on and never contain a secret.
+"""
+
+from __future__ import annotations
+
+
+class ProviderError(Exception):
+    """Base of the taxonomy. ``outcome`` is the trace/JSON name of the failure class."""
+
+    outcome = "error"
+
+    def __init__(self, message: str, *, provider: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ProviderAuthError(ProviderError):
+    """Missing key (raised before any request), or 401/403."""
+
+    outcome = "auth"
+
+
+class ProviderUnavailableError(ProviderError):
+    """Connection refused/reset, DNS, TLS, timeouts, 5xx, 529 overloaded."""
+
+    outcome = "unavailable"
+
+
+class ProviderUnreachableError(ProviderUnavailableError):
+    """Nothing answers at the address at all: connection refused, or no such host.
+
+    Still "unavailable" to users and the trace, but the router falls over at once instead
+    of retrying: a port with nothing listening will not start listening in half a second.
+    """
+
+
+class RateLimitError(ProviderError):
+    """429 or quota exhausted. ``retry_after`` is seconds to wait, when the server said."""
+
+    outcome = "rate_limited"
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, provider: str | None = None
+    ) -> None:
+        super().__init__(message, provider=provider)
+        self.retry_after = retry_after
+
+
+class ModelNotFoundError(ProviderError):
+    """The requested model does not exist on this provider."""
+
+    outcome = "model_not_found"
+
+
+class ContextLengthError(ProviderError):
+    """The prompt is too long for the model."""
+
+    outcome = "context_too_long"
+
+
+class ContentFilteredError(ProviderError):
+    """Blocked by safety or moderation."""
+
+    outcome = "content_filtered"
+
+
+class BadRequestError(ProviderError):
+    """Any other 4xx caused by the user's own request: no fallback will help."""
+
+    outcome = "bad_request"
+
+
+class StreamInterruptedError(ProviderError):
+    """A stream died after text was shown. ``partial`` is the text received so far.
+
+    ``cause`` is the taxonomy error that cut the stream, when known.
+    """
+
+    outcome = "interrupted"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        partial: str = "",
+        cause: ProviderError | None = None,
+        provider: str | None = None,
+    ) -> None:
+        super().__init__(message, provider=provider)
+        self.partial = partial
+        self.cause = cause
+
+
+__all__ = [
+    "BadRequestError",
+    "ContentFilteredError",
+    "ContextLengthError",
+    "ModelNotFoundError",
+    "ProviderAuthError",
+    "ProviderError",
+    "ProviderUnavailableError",
+    "ProviderUnreachableError",
+    "RateLimitError",
+    "StreamInterruptedError",
+]

@@ -1,0 +1,204 @@
+"""Shared HTTP plumbing for the remote adapters: clients, timeouts, and the one place where
+``httpx`` exceptions and HTTP statuses become taxonomy errors (like httpx's own
+``map_httpcore_exceptions``). Vendor-specific refinements (e.g. a 400 that really means
+"bad key") are made by each adapter before falling back on ``error_for_status``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import socket
+import ssl
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from providers.base import ProviderSettings
+from providers.errors import (
+    BadRequestError,
+    ContextLengthError,
+    ModelNotFoundError,
+    ProviderAuthError,
+    ProviderError,
+    ProviderUnavailableError,
+    ProviderUnreachableError,
+    RateLimitError,
+)
+
+#: Longest error detail quoted from a server, so a 5 MB HTML page never reaches the terminal.
+MAX_DETAIL = 300
+
+
+def make_client(
+    settings: ProviderSettings, base_url: str, headers: Mapping[str, str] | None = None
+) -> httpx.AsyncClient:
+    """An AsyncClient with the provider's read timeout and a separate connect timeout."""
+    timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
+    return httpx.AsyncClient(
+        base_url=base_url, headers=dict(headers or {}), timeout=timeout, trust_env=False
+    )
+
+
+def host_of(url: str) -> str:
+    """``scheme://host:port`` of a URL, without path, query or credentials."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}" if parts.scheme else url
+
+
+def transport_error(name: str, url: str, exc: httpx.HTTPError) -> ProviderError:
+    """Translate a transport-level httpx exception into a one-line taxonomy error."""
+    where = host_of(url)
+    if isinstance(exc, httpx.ConnectTimeout):
+        return ProviderUnavailableError(
+            f"{name}: cannot connect to {where} (connect timed out)", provider=name
+        )
+    if isinstance(exc, httpx.ConnectError):
+        why = _connect_failure(exc)
+        cls = (
+            ProviderUnreachableError
+            if why in ("connection refused", "host not found")
+            else ProviderUnavailableError
+        )
+        return cls(f"{name}: cannot connect to {where} ({why})", provider=name)
+    if isinstance(exc, httpx.ReadTimeout):
+        return ProviderUnavailableError(
+            f"{name}: {where} stopped sending (read timed out)", provider=name
+        )
+    if isinstance(exc, httpx.RemoteProtocolError):
+        detail = _short(str(exc)) or "protocol error"
+        return ProviderUnavailableError(
+            f"{name}: connection to {where} broke ({detail})", provider=name
+        )
+    if isinstance(exc, (httpx.ReadError, httpx.WriteError, httpx.NetworkError)):
+        return ProviderUnavailableError(f"{name}: connection to {where} was reset", provider=name)
+    if isinstance(exc, httpx.TimeoutException):
+        return ProviderUnavailableError(f"{name}: {where} timed out", provider=name)
+    return ProviderUnavailableError(
+        f"{name}: request to {where} failed ({type(exc).__name__})", provider=name
+    )
+
+
+def _connect_failure(exc: BaseException) -> str:
+    """Why a connect failed, from the OS error underneath httpx's wrapper."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(seen, socket.gaierror):
+            return "host not found"
+        if isinstance(seen, ssl.SSLError):
+            return "TLS error"
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc).lower()
+    if "refused" in text or "all connection attempts failed" in text:
+        return "connection refused"
+    if "name or service" in text or "nodename" in text or "name resolution" in text:
+        return "host not found"
+    if "ssl" in text or "certificate" in text:
+        return "TLS error"
+    return "connection failed"
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date)."""
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def error_detail(body: bytes | str, *paths: tuple[str, ...]) -> str:
+    """The server's own error message from a JSON or text body, shortened to one line.
+
+    ``paths`` are key paths to try in a JSON body (``("error", "message")``...).
+    """
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    try:
+        data: Any = json.loads(text)
+    except ValueError:
+        return _short(text)
+    for path in (*paths, ("error", "message"), ("error",), ("message",), ("detail",)):
+        node = data
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, str) and node.strip():
+            return _short(node)
+    return _short(text)
+
+
+def error_for_status(
+    name: str, status: int, detail: str, headers: Mapping[str, str] | None = None
+) -> ProviderError:
+    """The generic status → taxonomy mapping of DESIGN.md."""
+    headers = headers or {}
+    msg = f"{name}: HTTP {status}" + (f": {detail}" if detail else "")
+    lowered = detail.lower()
+    if status in (401, 403):
+        return ProviderAuthError(msg, provider=name)
+    if status == 429:
+        return RateLimitError(msg, retry_after=retry_after_seconds(headers), provider=name)
+    if status == 413 or _mentions_context(lowered):
+        return ContextLengthError(msg, provider=name)
+    if status == 404:
+        return ModelNotFoundError(msg, provider=name)
+    if status >= 500 or status == 408:
+        return ProviderUnavailableError(msg, provider=name)
+    return BadRequestError(msg, provider=name)
+
+
+def _mentions_context(lowered: str) -> bool:
+    return any(
+        marker in lowered
+        for marker in (
+            "context_length_exceeded",
+            "context length",
+            "context window",
+            "prompt is too long",
+            "maximum context",
+            "too many tokens",
+            "exceeds the context",
+        )
+    )
+
+
+def _short(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= MAX_DETAIL else line[: MAX_DETAIL - 1] + "…"
+
+
+@asynccontextmanager
+async def translating(name: str, url: str) -> AsyncIterator[None]:
+    """Turn any httpx exception raised inside the block into a taxonomy error."""
+    try:
+        yield
+    except httpx.HTTPError as exc:
+        raise transport_error(name, url, exc) from exc
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """``text`` with every non-empty secret replaced, as a last line of defence."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return text

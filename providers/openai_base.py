@@ -1,0 +1,390 @@
+"""What every OpenAI-style provider shares, whatever its API flavour (the OpenAIMixin idea).
+
+codex (Responses API), hf and any ``openai-compatible`` server differ only in base URL,
+key, defaults and flavour. The flavour supplies pure pieces (request body, reply parser,
+stream state); this module does the I/O once: a client with ``Authorization: Bearer``,
+OpenAI's error bodies (``{"error": {"message", "type", "code"}}``, plain text, HTML),
+in-band stream errors, ``/models`` listing, and a strict SSE reader.
+
+We read SSE ourselves instead of through httpx-sse's ``aiter_sse`` because that decodes
+with ``errors="replace"`` (corrupt bytes would reach the terminal as U+FFFD) and refuses
+any content type but ``text/event-stream``, which some compatible servers get wrong.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+import httpx
+
+from providers.base import BaseProvider, ProviderSettings
+from providers.errors import (
+    BadRequestError,
+    ContentFilteredError,
+    ContextLengthError,
+    ModelNotFoundError,
+    ProviderAuthError,
+    ProviderError,
+    ProviderUnavailableError,
+    RateLimitError,
+)
+from providers.http import error_detail, error_for_status, make_client, redact, translating
+from providers.types import ChatRequest, ChatResult, Chunk, Health
+
+#: Error ``code``/``type`` values (OpenAI, vLLM, llama.cpp, HF router) and what they mean.
+#: Anything unlisted falls back on the HTTP status, or on "unavailable" mid-stream.
+ERROR_CODES: dict[str, type[ProviderError]] = {
+    "context_length_exceeded": ContextLengthError,
+    "exceed_context_size_error": ContextLengthError,
+    "rate_limit_exceeded": RateLimitError,
+    "rate_limit_error": RateLimitError,
+    "insufficient_quota": RateLimitError,
+    "model_not_found": ModelNotFoundError,
+    "model_not_supported": ModelNotFoundError,
+    "server_error": ProviderUnavailableError,
+    "internal_error": ProviderUnavailableError,
+    "overloaded_error": ProviderUnavailableError,
+    "service_unavailable": ProviderUnavailableError,
+    "invalid_api_key": ProviderAuthError,
+    "authentication_error": ProviderAuthError,
+    "permission_error": ProviderAuthError,
+    "content_filter": ContentFilteredError,
+    "content_policy_violation": ContentFilteredError,
+    "invalid_prompt": ContentFilteredError,
+    "bio_policy": ContentFilteredError,
+    "misalignment_policy_violation": ContentFilteredError,
+    "invalid_request_error": BadRequestError,
+}
+
+#: Phrases servers use for an over-long prompt when they give no usable code.
+CONTEXT_MARKERS = (
+    "context_length_exceeded",
+    "context length",
+    "context size",
+    "context window",
+    "maximum context",
+    "prompt is too long",
+)
+
+STREAM_ENDED = "stream ended before the answer was finished"
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True, slots=True)
+class SSEEvent:
+    """One server-sent event: its ``event:`` name (may be empty) and joined ``data:``."""
+
+    event: str
+    data: str
+
+
+class StreamState(Protocol):
+    """A flavour's pure stream parser, fed one decoded event at a time."""
+
+    #: True once the flavour's terminal event arrived: stop reading.
+    done: bool
+
+    def feed(self, event: str, data: dict[str, Any]) -> list[Chunk]:
+        """Text chunks for this event; raises a taxonomy error for an in-band error."""
+        ...
+
+    def finish(self) -> Chunk:
+        """The last chunk; raises ProviderUnavailableError if the answer never finished."""
+        ...
+
+
+class OpenAIBase(BaseProvider):
+    """Shared I/O of the OpenAI-style adapters. Subclasses set the flavour hooks."""
+
+    #: Path of the generation endpoint under base_url (``/responses``, ``/chat/completions``).
+    endpoint: ClassVar[str] = ""
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        super().__init__(settings)
+        self._http: httpx.AsyncClient | None = None
+
+    def build_body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def parse_reply(self, data: dict[str, Any], request: ChatRequest) -> ChatResult:
+        raise NotImplementedError
+
+    def new_stream_state(self) -> StreamState:
+        raise NotImplementedError
+
+    def key_is_required(self) -> bool:
+        return self.key_required
+
+    async def chat(self, request: ChatRequest) -> ChatResult:
+        self._check_key()
+        client = self._client()
+        async with self._boundary(self.endpoint):
+            response = await client.post(self.endpoint, json=self.build_body(request, stream=False))
+            data = _json_object(self.name, await _checked(self.name, response))
+            return self.parse_reply(data, request)
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        self._check_key()
+        client, state = self._client(), self.new_stream_state()
+        body = self.build_body(request, stream=True)
+        headers = {"Accept": "text/event-stream"}
+        async with self._boundary(self.endpoint):
+            async with client.stream("POST", self.endpoint, json=body, headers=headers) as response:
+                await _check_stream_start(self.name, response)
+                async for event in iter_sse(self.name, response):
+                    if event.data.strip() == "[DONE]":
+                        break
+                    for chunk in state.feed(
+                        event.event, _json_object(self.name, event.data, "stream event")
+                    ):
+                        yield chunk
+                    if state.done:
+                        break
+            yield state.finish()
+
+    async def list_models(self) -> list[str]:
+        self._check_key()
+        client = self._client()
+        async with self._boundary("/models"):
+            response = await client.get("/models")
+            return parse_model_list(self.name, await _checked(self.name, response))
+
+    async def health_check(self) -> Health:
+        return Health(models=len(await self.list_models()))
+
+    async def close(self) -> None:
+        if self._http is not None:
+            http, self._http = self._http, None
+            await http.aclose()
+
+    def _check_key(self) -> None:
+        """Refuse before any connection when a required key is missing."""
+        if self.settings.api_key or not self.key_is_required():
+            return
+        env = self.settings.api_key_env or (self.key_envs[0] if self.key_envs else "")
+        why = f"{env} is not set" if env else "no API key configured"
+        raise ProviderAuthError(f"{self.name}: {why}", provider=self.name)
+
+    def _base_url(self) -> str:
+        base = self.settings.base_url or self.default_base_url
+        if not base:
+            raise ProviderUnavailableError(
+                f"{self.name}: no base_url configured", provider=self.name
+            )
+        return base.rstrip("/")
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            headers = (
+                {"Authorization": f"Bearer {self.settings.api_key}"}
+                if self.settings.api_key
+                else {}
+            )
+            self._http = make_client(self.settings, self._base_url(), headers)
+        return self._http
+
+    @asynccontextmanager
+    async def _boundary(self, path: str) -> AsyncIterator[None]:
+        """Translate httpx errors and scrub the key from every message, in one place."""
+        try:
+            async with translating(self.name, self._base_url() + path):
+                yield
+        except ProviderError as exc:
+            exc.message = redact(exc.message, self.settings.api_key)
+            exc.args = (exc.message,)
+            raise
+
+
+async def _checked(name: str, response: httpx.Response) -> bytes:
+    """The body of a successful reply; a taxonomy error for any error status."""
+    body = await response.aread()
+    if response.status_code >= 400:
+        raise error_from_status(name, response.status_code, body, response.headers)
+    return body
+
+
+async def _check_stream_start(name: str, response: httpx.Response) -> None:
+    """Fail on an error status, or on a JSON error body where a stream was expected."""
+    if response.status_code >= 400:
+        raise error_from_status(
+            name, response.status_code, await response.aread(), response.headers
+        )
+    if response.headers.get("content-type", "").startswith("application/json"):
+        data = _json_object(name, await response.aread())
+        if data.get("error"):
+            raise error_from_payload(name, data["error"])
+        raise ProviderUnavailableError(
+            f"{name}: expected an event stream but got a JSON reply", provider=name
+        )
+
+
+def error_from_status(
+    name: str, status: int, body: bytes | str, headers: Mapping[str, str] | None = None
+) -> ProviderError:
+    """Map an HTTP error reply (JSON ``error`` object, plain text or HTML) to the taxonomy."""
+    detail = error_detail(body)
+    codes = _error_codes(body)
+    msg = f"{name}: HTTP {status}: {detail}" if detail else f"{name}: HTTP {status}"
+    if 400 <= status < 500 and status not in (401, 403, 429):
+        if _means(codes, ContextLengthError) or _mentions_context(detail):
+            return ContextLengthError(msg, provider=name)
+        if _means(codes, ModelNotFoundError):
+            return ModelNotFoundError(msg, provider=name)
+        if _means(codes, ContentFilteredError):
+            return ContentFilteredError(msg, provider=name)
+        if status == 404 and "model" not in detail.lower():
+            # A 404 that names no model is usually a base_url without its /v1.
+            return ModelNotFoundError(f"{msg} (is base_url right?)", provider=name)
+    return error_for_status(name, status, detail, headers)
+
+
+def error_from_payload(name: str, error: Any, *, where: str = "") -> ProviderError:
+    """Map an in-band error object (on a 200 stream, or a failed response) to the taxonomy."""
+    detail = error_detail(error if isinstance(error, str) else json.dumps(error))
+    msg = f"{name}: {where}{detail}" if detail else f"{name}: {where}server error"
+    codes = _codes_of(error)
+    if _means(codes, ContextLengthError) or _mentions_context(detail):
+        return ContextLengthError(msg, provider=name)
+    status = _status_of(error)
+    if status is not None:
+        return type(error_for_status(name, status, detail))(msg, provider=name)
+    for cls in (RateLimitError, ModelNotFoundError, ContentFilteredError, ProviderAuthError):
+        if _means(codes, cls):
+            return cls(msg, provider=name)
+    if _means(codes, BadRequestError):
+        return BadRequestError(msg, provider=name)
+    # A server-side failure mid-answer: another try, or another provider, may well work.
+    return ProviderUnavailableError(msg, provider=name)
+
+
+def _error_codes(body: bytes | str) -> set[str]:
+    """The lower-cased ``code`` and ``type`` strings of a JSON error body, if any."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return set()
+    return _codes_of(data.get("error", data) if isinstance(data, dict) else None)
+
+
+def _codes_of(error: Any) -> set[str]:
+    if not isinstance(error, dict):
+        return set()
+    return {error[k].lower() for k in ("code", "type") if isinstance(error.get(k), str)}
+
+
+def _status_of(error: Any) -> int | None:
+    """An HTTP status given as the error ``code`` (vLLM and llama.cpp do that in-band)."""
+    code = error.get("code") if isinstance(error, dict) else None
+    if isinstance(code, str) and code.isdigit():
+        code = int(code)
+    return code if isinstance(code, int) and 400 <= code < 600 else None
+
+
+def _means(codes: set[str], cls: type[ProviderError]) -> bool:
+    return any(ERROR_CODES.get(code) is cls for code in codes)
+
+
+def _mentions_context(detail: str) -> bool:
+    lowered = detail.lower()
+    return any(marker in lowered for marker in CONTEXT_MARKERS)
+
+
+def _json_object(name: str, raw: bytes | str, what: str = "reply") -> dict[str, Any]:
+    """Parse one JSON object; anything else is a ProviderUnavailableError naming the problem."""
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError as exc:
+        raise ProviderUnavailableError(f"{name}: {what} is not valid UTF-8", provider=name) from exc
+    except json.JSONDecodeError as exc:
+        raise ProviderUnavailableError(
+            f"{name}: malformed JSON in {what} ({exc.msg} at char {exc.pos})", provider=name
+        ) from exc
+    if not isinstance(data, dict):
+        raise ProviderUnavailableError(
+            f"{name}: malformed {what}: expected a JSON object, got {type(data).__name__}",
+            provider=name,
+        )
+    return data
+
+
+def parse_model_list(name: str, body: bytes | str) -> list[str]:
+    """Model ids from ``{"data": [{"id": ...}]}`` (or a bare list, as a few servers send)."""
+    try:
+        data: Any = json.loads(body)
+    except ValueError as exc:
+        raise ProviderUnavailableError(f"{name}: model list is not JSON", provider=name) from exc
+    items = data.get("data") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise ProviderUnavailableError(f"{name}: unexpected model list shape", provider=name)
+    return [
+        item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)
+    ]
+
+
+async def iter_sse(name: str, response: httpx.Response) -> AsyncIterator[SSEEvent]:
+    """Server-sent events of ``response``, decoded strictly as UTF-8.
+
+    ``data:`` with or without the space, CRLF/CR/LF line ends and ``:`` comments are all
+    accepted. An event still pending when the body ends is delivered (servers that omit the
+    last blank line are common); a truncated one then fails as malformed JSON.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    parser = _SSEParser()
+    pending = ""
+    async for raw in response.aiter_bytes():
+        text = pending + _decode(name, decoder, raw)
+        # A trailing CR may be the first half of a CRLF split across reads: keep it back.
+        held = "\r" if text.endswith("\r") else ""
+        *lines, pending = _LINE_BREAK.split(text[: len(text) - len(held)])
+        pending += held
+        for line in lines:
+            if (event := parser.line(line)) is not None:
+                yield event
+    for line in _LINE_BREAK.split(pending + _decode(name, decoder, b"", final=True)):
+        if (event := parser.line(line)) is not None:
+            yield event
+    if (event := parser.line("")) is not None:
+        yield event
+
+
+def _decode(name: str, decoder: codecs.IncrementalDecoder, raw: bytes, final: bool = False) -> str:
+    try:
+        return decoder.decode(raw, final)
+    except UnicodeDecodeError as exc:
+        raise ProviderUnavailableError(
+            f"{name}: event stream is not valid UTF-8 (byte {exc.object[exc.start]:#04x})",
+            provider=name,
+        ) from exc
+
+
+class _SSEParser:
+    """The field rules of the SSE spec, one line at a time (``id``/``retry`` are unused)."""
+
+    def __init__(self) -> None:
+        self.event = ""
+        self.data: list[str] = []
+
+    def line(self, line: str) -> SSEEvent | None:
+        if not line:
+            if not self.data:
+                self.event = ""
+                return None
+            event = SSEEvent(self.event, "\n".join(self.data))
+            self.event, self.data = "", []
+            return event
+        if line.startswith(":"):
+            return None
+        field, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if field == "data":
+            self.data.append(value)
+        elif field == "event":
+            self.event = value
+        return None

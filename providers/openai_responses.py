@@ -1,0 +1,145 @@
+"""OpenAI's Responses API (``POST {base_url}/responses``), the flavour codex-class models need.
+
+System prompts go to ``instructions``; the other turns are ``input`` messages. Streams are
+typed SSE events: ``response.output_text.delta`` carries text, and one terminal event ends
+the answer (``response.completed``, ``response.incomplete``, ``response.failed``). Reasoning
+and tool events are not part of a chat answer and are ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from providers.errors import ProviderError, ProviderUnavailableError
+from providers.openai_base import STREAM_ENDED, OpenAIBase, StreamState, error_from_payload
+from providers.types import ChatRequest, ChatResult, Chunk, Usage
+
+#: ``incomplete_details.reason`` → normalised finish reason.
+INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "content_filter"}
+
+
+def build_responses_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
+    """The JSON body of a Responses API call. ``store: false``: a CLI keeps its own history."""
+    body: dict[str, Any] = {
+        "model": request.model,
+        "input": [{"role": m.role, "content": m.content} for m in request.turns],
+        "store": False,
+    }
+    if request.system is not None:
+        body["instructions"] = request.system
+    if request.max_tokens is not None:
+        body["max_output_tokens"] = request.max_tokens
+    if request.temperature is not None:
+        body["temperature"] = request.temperature
+    if stream:
+        body["stream"] = True
+    return body
+
+
+def responses_usage(response: dict[str, Any]) -> Usage | None:
+    usage = response.get("usage")
+    if not isinstance(usage, dict):
+        return None
+    return Usage(_int(usage.get("input_tokens")), _int(usage.get("output_tokens")))
+
+
+def responses_finish(name: str, response: dict[str, Any], *, refused: bool) -> str:
+    """The normalised finish reason of a finished response object; raises if it failed."""
+    status = response.get("status")
+    if status == "failed" or (status is None and response.get("error")):
+        raise error_from_payload(name, response.get("error") or "failed", where="response failed: ")
+    if status == "incomplete":
+        details = response.get("incomplete_details") or {}
+        reason = details.get("reason") if isinstance(details, dict) else None
+        return INCOMPLETE_REASONS.get(str(reason), "other")
+    return "content_filter" if refused else "stop"
+
+
+def parse_responses_reply(name: str, data: dict[str, Any], request: ChatRequest) -> ChatResult:
+    """A whole (non-streamed) response: the ``output_text`` parts of its message items."""
+    texts, refusals = [], []
+    for item in data.get("output") or []:
+        if not isinstance(item, dict) or item.get("type", "message") != "message":
+            continue
+        for part in item.get("content") or []:
+            if isinstance(part, dict) and part.get("type") == "output_text":
+                texts.append(str(part.get("text") or ""))
+            elif isinstance(part, dict) and part.get("type") == "refusal":
+                refusals.append(str(part.get("refusal") or ""))
+    text = "".join(texts) + "".join(refusals)
+    finish = responses_finish(name, data, refused=bool(refusals) and not "".join(texts))
+    return ChatResult(
+        text=text, model=request.model, finish_reason=finish, usage=responses_usage(data) or Usage()
+    )
+
+
+@dataclass
+class ResponsesStreamState:
+    """Turns Responses API stream events into chunks (pure: no I/O)."""
+
+    name: str
+    done: bool = False
+    text_seen: bool = False
+    refused: bool = False
+    final: Chunk | None = None
+
+    def feed(self, event: str, data: dict[str, Any]) -> list[Chunk]:
+        kind = data.get("type") or event
+        if kind in ("response.output_text.delta", "response.refusal.delta"):
+            delta = data.get("delta")
+            if not isinstance(delta, str) or not delta:
+                return []
+            if kind == "response.refusal.delta":
+                self.refused = True
+            else:
+                self.text_seen = True
+            return [Chunk(text=delta)]
+        if kind == "error":
+            raise self._error(data.get("error") or data)
+        if kind in ("response.completed", "response.incomplete", "response.failed"):
+            response = data.get("response")
+            if not isinstance(response, dict):
+                raise ProviderUnavailableError(
+                    f"{self.name}: {kind} event without a response", provider=self.name
+                )
+            if kind == "response.failed":
+                response = {**response, "status": "failed"}
+            refused = self.refused and not self.text_seen
+            finish = responses_finish(self.name, response, refused=refused)
+            self.final = Chunk(finish_reason=finish, usage=responses_usage(response))
+            self.done = True
+        return []
+
+    def finish(self) -> Chunk:
+        if self.final is None:
+            raise ProviderUnavailableError(f"{self.name}: {STREAM_ENDED}", provider=self.name)
+        return self.final
+
+    def _error(self, error: Any) -> ProviderError:
+        return error_from_payload(self.name, error, where="stream error: ")
+
+
+class OpenAIResponsesProvider(OpenAIBase):
+    """codex: OpenAI models through the Responses API."""
+
+    type_name: ClassVar[str] = "openai"
+    key_envs: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY",)
+    key_required: ClassVar[bool] = True
+    default_model: ClassVar[str] = "gpt-5-codex"
+    default_base_url: ClassVar[str | None] = "https://api.openai.com/v1"
+    pip_packages: ClassVar[tuple[str, ...]] = ("httpx", "httpx-sse")
+    endpoint: ClassVar[str] = "/responses"
+
+    def build_body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
+        return build_responses_body(request, stream=stream)
+
+    def parse_reply(self, data: dict[str, Any], request: ChatRequest) -> ChatResult:
+        return parse_responses_reply(self.name, data, request)
+
+    def new_stream_state(self) -> StreamState:
+        return ResponsesStreamState(self.name)
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) else 0

@@ -1,0 +1,88 @@
+"""The project's own message, request, chunk and result types, shared by every provider.
+
+Providers translate their vendor's wire format into these and nothing else, so the
+router, the renderer and the history store never see a vendor-specific shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["system", "user", "assistant"]
+
+#: Normalised finish reasons. Adapters map every vendor value onto one of these.
+FINISH_REASONS = ("stop", "length", "content_filter", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One turn of a conversation."""
+
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts, normalised to input/output for every provider."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """What a provider is asked to do: a conversation and generation options.
+
+    ``model`` is always set by the time a provider sees the request: the router
+    fills in the provider's default model when the user did not choose one.
+    """
+
+    messages: tuple[Message, ...]
+    model: str
+    max_tokens: int | None = None
+    temperature: float | None = None
+
+    @property
+    def system(self) -> str | None:
+        """The system prompt (all system messages joined), or None."""
+        parts = [m.content for m in self.messages if m.role == "system"]
+        return "\n\n".join(parts) if parts else None
+
+    @property
+    def turns(self) -> tuple[Message, ...]:
+        """The messages without system messages, for APIs that take the system apart."""
+        return tuple(m for m in self.messages if m.role != "system")
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One piece of a streamed answer.
+
+    Text chunks carry ``text``; the final chunk carries ``finish_reason`` (and usage
+    when the provider reports it). A stream that ends without a chunk carrying a
+    finish reason did not finish: the router treats it as a failure.
+    """
+
+    text: str = ""
+    finish_reason: str | None = None
+    usage: Usage | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatResult:
+    """A whole answer."""
+
+    text: str
+    model: str
+    finish_reason: str = "stop"
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """What a successful health check learned. Failures raise taxonomy errors instead."""
+
+    models: int | None = None
+    detail: str = ""

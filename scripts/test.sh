@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Install everything (app, local model, test tools, SDK oracles) and run all the tests,
+# including the real-inference ones (deselect while iterating: -m "not local_model").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh dev
+exec .venv/bin/python -m pytest -q "$@"

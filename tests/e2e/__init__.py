@@ -1,0 +1,1 @@
+"""End-to-end tests: the project driven against real servers and processes."""

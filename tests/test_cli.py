@@ -1,0 +1,231 @@
+"""The CLI as a user runs it: a real subprocess, a real loopback Ollama server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import subprocess_env
+from tests.wire.loopback import LoopbackServer, Reply, Stall
+from tests.wire.ollama import OllamaWire
+
+HEAVY = (
+    "httpx",
+    "rich.markdown",
+    "prompt_toolkit",
+    "llama_cpp",
+    "anthropic",
+    "openai",
+    "google.genai",
+    "ollama",
+)
+
+
+def cli(home: Path, *args: str, stdin: str | bytes | None = None, timeout: float = 60, **env: str):  # type: ignore[no-untyped-def]
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    return subprocess.run(
+        [sys.executable, "-m", "ollama_cli", *args],
+        input=data if data is not None else b"",
+        capture_output=True,
+        env=subprocess_env(home, **env),
+        timeout=timeout,
+    )
+
+
+def write_config(home: Path, text: str) -> Path:
+    path = home / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def only_ollama(home: Path, url: str) -> None:
+    write_config(
+        home, f'[router]\nchain = ["ollama"]\nretries = 0\n[providers.ollama]\nhost = "{url}"\n'
+    )
+
+
+@pytest.mark.parametrize("flag", ["--help", "--version"])
+def test_help_and_version_import_nothing_heavy(cli_home: Path, flag: str) -> None:
+    code = (
+        "import sys, runpy\n"
+        f"sys.argv = ['ollama-cli', '{flag}']\n"
+        "try:\n    runpy.run_module('ollama_cli', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env(cli_home)
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_complete_streams_exact_text_to_a_pipe(cli_home: Path) -> None:
+    with OllamaWire() as wire:
+        wire.answer(["Hel", "lo", " **world**"])
+        only_ollama(cli_home, wire.url)
+        out = cli(cli_home, "complete", "hi")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == b"Hello **world**"
+    assert b"\x1b" not in out.stdout
+    assert wire.chat_bodies()[0]["messages"][-1] == {"role": "user", "content": "hi"}
+
+
+def test_complete_prompt_is_stdin_blank_line_then_args(cli_home: Path) -> None:
+    with OllamaWire() as wire:
+        wire.answer(["ok"])
+        only_ollama(cli_home, wire.url)
+        out = cli(cli_home, "complete", "summarise", "this", stdin="line one\nline two\n")
+    assert out.returncode == 0, out.stderr
+    assert (
+        wire.chat_bodies()[0]["messages"][-1]["content"] == "line one\nline two\n\nsummarise this"
+    )
+
+
+def test_complete_json_has_the_design_shape(cli_home: Path) -> None:
+    with OllamaWire() as wire:
+        wire.answer(["4"], prompt_eval_count=12, eval_count=1)
+        only_ollama(cli_home, wire.url)
+        out = cli(cli_home, "complete", "--json", "2+2?")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["provider"] == "ollama" and data["model"] == "llama3.2"
+    assert data["text"] == "4" and data["finish_reason"] == "stop"
+    assert data["usage"] == {"input_tokens": 12, "output_tokens": 1}
+    assert data["conversation_id"]
+    assert data["attempts"][0]["outcome"] == "ok" and isinstance(
+        data["attempts"][0]["elapsed_ms"], int
+    )
+
+
+def test_nothing_reachable_and_no_keys_exits_1_with_a_line_per_provider(
+    cli_home: Path, refused_url: str
+) -> None:
+    write_config(
+        cli_home,
+        f'[providers.ollama]\nhost = "{refused_url}"\n[providers.local]\nenabled = false\n',
+    )
+    out = cli(cli_home, "complete", "hi")
+    err = out.stderr.decode()
+    assert out.returncode == 1
+    assert "Traceback" not in err
+    assert f"cannot connect to {refused_url} (connection refused)" in err
+    for var in ("ANTHROPIC_API_KEY", "GEMINI_API_KEY", "OPENAI_API_KEY", "HF_TOKEN"):
+        assert f"{var} is not set" in err
+    assert err.strip().splitlines()[-1] == "ollama-cli: no provider could answer"
+    assert out.stdout == b""
+
+
+def test_json_failure_still_prints_the_object(cli_home: Path, refused_url: str) -> None:
+    only_ollama(cli_home, refused_url)
+    out = cli(cli_home, "complete", "--json", "hi")
+    assert out.returncode == 1
+    data = json.loads(out.stdout)
+    assert data["text"] == "" and data["error"] == "no provider could answer"
+    assert data["attempts"][0]["outcome"] == "unavailable"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[router\nretries = 1\n", "invalid TOML"),
+        ("[router]\nretries = 1\nretriez = 2\n", ":3: router.retriez: unknown key"),
+        ('[router]\n\nretries = "two"\n', ":3: router.retries: expected an integer, got str"),
+        ("[providers.claude]\ntimeout = true\n", ":2: providers.claude.timeout: expected"),
+        ('[providers.x]\ntype = "nope"\n', ":2: providers.x.type: unknown provider type 'nope'"),
+        (
+            '[providers.claude]\nbase_url = "${env.SURELY_UNSET_VAR}"\n',
+            "SURELY_UNSET_VAR is not set",
+        ),
+    ],
+)
+def test_bad_config_exits_2_naming_file_line_and_key(
+    cli_home: Path, text: str, expected: str
+) -> None:
+    path = write_config(cli_home, text)
+    out = cli(cli_home, "complete", "hi")
+    err = out.stderr.decode()
+    assert out.returncode == 2
+    assert "Traceback" not in err
+    assert str(path) in err and expected in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_config_that_is_a_directory(cli_home: Path) -> None:
+    out = cli(cli_home, "--config", str(cli_home), "complete", "hi")
+    assert out.returncode == 2 and b"is a directory" in out.stderr
+
+
+def test_env_substitution_with_default(cli_home: Path) -> None:
+    with OllamaWire() as wire:
+        wire.answer(["sub"])
+        write_config(
+            cli_home,
+            '[router]\nchain = ["ollama"]\n[providers.ollama]\nhost = "${env.MY_HOST:=http://127.0.0.1:1}"\n',
+        )
+        out = cli(cli_home, "complete", "hi", MY_HOST=wire.url)
+    assert out.stdout == b"sub", out.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-p", "nope", "complete", "hi"], "unknown provider 'nope'"),
+        (["complete", "-m", "", "hi"], "-m/--model needs a model name"),
+        (["complete"], "nothing to answer"),
+    ],
+)
+def test_usage_errors_exit_2(cli_home: Path, args: list[str], message: str) -> None:
+    out = cli(cli_home, *args)
+    assert out.returncode == 2
+    assert message in out.stderr.decode()
+
+
+def test_providers_list_json_checks_all_six_concurrently(cli_home: Path, refused_url: str) -> None:
+    hanging = LoopbackServer().start()
+    hanging.handler = lambda request: Reply(before_headers=[Stall()])
+    try:
+        # Every remote endpoint is on loopback: tests never reach a real service.
+        write_config(
+            cli_home,
+            f'[providers.ollama]\nhost = "{hanging.url}"\n[providers.claude]\nbase_url = "{refused_url}"\n',
+        )
+        started = time.monotonic()
+        out = cli(
+            cli_home,
+            "providers",
+            "list",
+            "--json",
+            "--timeout",
+            "1",
+            ANTHROPIC_API_KEY="sk-canary-123",
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        hanging.stop()
+    rows = {r["name"]: r for r in json.loads(out.stdout)}
+    assert list(rows) == ["ollama", "claude", "gemini", "codex", "hf", "local"]
+    assert rows["ollama"]["status"] == "unreachable"
+    assert rows["gemini"]["status"] == "no_key" and rows["gemini"]["key_env"] == "GEMINI_API_KEY"
+    assert rows["claude"]["status"] == "unreachable"
+    assert rows["local"]["status"] == "ok"
+    assert out.returncode == 0
+    assert elapsed < 8  # a 1 s hang plus start-up, not a sum of timeouts
+    assert b"sk-canary-123" not in out.stdout + out.stderr
+
+
+def test_models_list_for_ollama(cli_home: Path) -> None:
+    with OllamaWire(models=["llama3.2:latest", "qwen3:8b"]) as wire:
+        only_ollama(cli_home, wire.url)
+        out = cli(cli_home, "models", "list", "ollama")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.decode().split() == ["llama3.2:latest", "qwen3:8b"]
+
+
+def test_models_list_without_key_is_a_clear_error(cli_home: Path) -> None:
+    out = cli(cli_home, "models", "list", "claude")
+    assert out.returncode == 1
+    assert out.stderr.decode().strip() == "ollama-cli: claude: ANTHROPIC_API_KEY is not set"
