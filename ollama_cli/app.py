@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -39,9 +39,17 @@ class App:
         self.environ = dict(os.environ) if environ is None else environ
         self.paths: AppPaths = app_paths(self.environ)
         self.stderr_tty = sys.stderr.isatty()
+        self.notices: Callable[[str], None] | None = None
 
     def warn(self, message: str) -> None:
-        """A one-line notice on stderr (dimmed on a terminal), never on stdout."""
+        """A one-line notice on stderr (dimmed on a terminal), never on stdout.
+
+        While an answer is on screen, ``notices`` (the renderer's) takes them instead, so
+        a fallback notice lands above the answer rather than through its live region.
+        """
+        if self.notices is not None:
+            self.notices(message)
+            return
         if self.stderr_tty and "NO_COLOR" not in self.environ:
             message = f"\x1b[2m{message}\x1b[0m"
         print(message, file=sys.stderr, flush=True)

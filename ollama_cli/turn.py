@@ -44,15 +44,17 @@ async def run_turn(app: App, prompt: str, *, json_output: bool) -> int:
     started = time.perf_counter()
     failed = False
     conversation.add_user(prompt)
+    app.notices = sink.notice
     try:
         with sink:
-            sink.waiting(request.provider or app.config.router.chain[0])
+            sink.status(f"waiting for {request.provider or app.config.router.chain[0]}…")
             async for text in routed:
                 sink.feed(text)
                 conversation.stream_text(text, routed.result.provider, routed.result.model)
     except RoutingError:
         failed = True
     finally:
+        app.notices = None
         result = routed.result
         latency = round((time.perf_counter() - started) * 1000)
         conversation.add_answer(result, latency_ms=latency)

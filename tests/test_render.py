@@ -214,6 +214,13 @@ def test_unclosed_fence_stays_in_the_tail_until_the_end() -> None:
     assert splitter.flush() == "```\nx = 1\n\ny = 2\n\nprint(y)\n"
 
 
+def test_preview_of_a_long_code_block_keeps_its_fence() -> None:
+    splitter = BlockSplitter()
+    splitter.feed("```python\n" + "".join(f"x{n} = {n}\n" for n in range(100)) + "tail")
+    assert splitter.preview(max_lines=3, max_chars=1000) == "```python\nx98 = 98\nx99 = 99\ntail"
+    assert splitter.preview(max_lines=3, max_chars=10) == "```python\nx99 = 99\ntail"
+
+
 @pytest.mark.parametrize(
     ("text", "blocks"),
     [

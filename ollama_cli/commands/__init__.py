@@ -2,4 +2,12 @@
 heavy imports at module level) and sets ``run(app) -> int`` as the parser default.
 """
 
-COMMANDS = ("complete", "providers", "models", "config")
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, TypeAlias
+
+COMMANDS = ("complete", "providers", "models", "history", "config")
+
+if TYPE_CHECKING:
+    Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ollama_cli.app import App
+    from ollama_cli.commands import Subparsers
 
 #: Refuse stdin above this size: no provider takes 10 MB of prompt, and reading a runaway
 #: pipe forever is worse than a clear message.

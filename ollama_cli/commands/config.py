@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ollama_cli.app import App
+    from ollama_cli.commands import Subparsers
 
 
 def add_parser(

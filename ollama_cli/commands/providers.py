@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ollama_cli.app import App
+    from ollama_cli.commands import Subparsers
     from ollama_cli.router.health import HealthReport
 
 COLUMNS = (

@@ -61,10 +61,6 @@ class BlockSplitter:
         self._fence: _Fence | None = None
         self._raw_end: re.Pattern[str] | None = None
 
-    @property
-    def in_fence(self) -> _Fence | None:
-        return self._fence
-
     def feed(self, text: str) -> list[str]:
         """Add text; return the blocks it finished (usually none)."""
         done: list[str] = []

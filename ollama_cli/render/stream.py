@@ -9,13 +9,14 @@ live region, repainted at a bounded rate, so the cost of an answer stays linear 
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Self
 
 from ollama_cli.render.blocks import BlockSplitter
 
 if TYPE_CHECKING:
-    from rich.console import Console, ConsoleOptions, RenderResult
+    from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
     from rich.live import Live
     from rich.markdown import Markdown
     from rich.spinner import Spinner
@@ -25,7 +26,7 @@ DEFAULT_STATUS = "waiting for an answer…"
 _CONTAINERS = frozenset({"bullet_list_open", "ordered_list_open", "blockquote_open", "table_open"})
 
 
-class StreamRenderer:
+class StreamRenderer(ABC):
     """What every renderer offers; use as a context manager so the terminal is always restored."""
 
     def __init__(self, console: Console) -> None:
@@ -38,13 +39,13 @@ class StreamRenderer:
     def status(self, text: str) -> None:
         """Change the waiting message, e.g. to "waiting for claude…" after a fallback."""
 
+    @abstractmethod
     def feed(self, text: str) -> None:
         """Show the next chunk of the answer."""
-        raise NotImplementedError
 
+    @abstractmethod
     def notice(self, text: str) -> None:
         """Show a one-line announcement (fallback, resumed stream) without breaking the answer."""
-        raise NotImplementedError
 
     def finish(self) -> None:
         """Show whatever is left and release the terminal; safe to call more than once."""
@@ -52,8 +53,8 @@ class StreamRenderer:
             self._finished = True
             self._finish()
 
-    def _finish(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _finish(self) -> None: ...
 
     def _check_open(self) -> None:
         if self._finished:
@@ -204,13 +205,13 @@ class MarkdownRenderer(StreamRenderer):
         if tail.strip():
             self.console.print(self._blocks([tail]))
 
-    def _blocks(self, blocks: list[str]) -> Any:
+    def _blocks(self, blocks: list[str]) -> Group:
         """Render finished blocks once, spaced as rich spaces a whole document."""
         from rich.console import Group
         from rich.markdown import Markdown
         from rich.text import Text
 
-        parts: list[Any] = []
+        parts: list[RenderableType] = []
         for block in blocks:
             markdown = Markdown(block, code_theme=self._code_theme)
             if not markdown.parsed:

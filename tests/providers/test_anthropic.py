@@ -7,8 +7,9 @@ or lies is never taken for a finished answer, and the key never leaks.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+import json
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from typing import Any, cast
 
 import pytest
 
@@ -41,11 +42,13 @@ from providers.builtins import BUILTIN_TYPES
 from tests.wire.anthropic import (
     TEST_KEY,
     AnthropicWire,
+    Event,
     block_events,
     claude_settings,
     error_body,
     error_reply,
     finish_events,
+    quick_server,
     sse_reply,
     stream_events,
 )
@@ -58,6 +61,12 @@ def ask(*messages: Message, **kw: Any) -> ChatRequest:
     return ChatRequest(
         messages=messages or (Message("user", "Hello"),), model="claude-sonnet-4-5", **kw
     )
+
+
+@pytest.fixture
+def loopback() -> Iterator[LoopbackServer]:
+    with quick_server() as server:
+        yield server
 
 
 @pytest.fixture
@@ -227,7 +236,7 @@ async def test_pings_unknown_events_and_other_blocks_are_ignored(
         [{"type": "input_json_delta", "partial_json": '{"city": "Par'}],
     )
     future = block_events(6, {"type": "hologram"}, [{"type": "text_delta", "text": "hidden"}])
-    odd = [
+    odd: list[Event] = [
         ("ping", {"type": "ping"}),
         ("future_event", {"type": "future_event", "text": "hidden"}),
         (
@@ -319,7 +328,7 @@ async def test_http_errors_become_taxonomy_errors(
     message: str,
     expected: type[ProviderError],
 ) -> None:
-    wire.error(status, etype, message, **{"retry-after": "7"})
+    wire.error(status, etype, message, {"retry-after": "7"})
     with pytest.raises(ProviderError) as info:
         await (collect(claude) if streaming else claude.chat(ask()))
     error = info.value
@@ -378,7 +387,7 @@ async def test_malformed_event_json(loopback: LoopbackServer, claude: AnthropicP
             stream_events(["ok"])[:4], 'event: content_block_delta\ndata: {"type": "content_bl\n\n'
         )
     )
-    shown, error = await partial_then_error(claude)
+    _, error = await partial_then_error(claude)
     assert isinstance(error, ProviderUnavailableError)
     assert str(error) == "claude: malformed JSON in a 'content_block_delta' event of the stream"
 
@@ -386,7 +395,10 @@ async def test_malformed_event_json(loopback: LoopbackServer, claude: AnthropicP
 async def test_invalid_utf8_in_the_stream(
     loopback: LoopbackServer, claude: AnthropicProvider
 ) -> None:
-    bad = b'event: content_block_delta\ndata: {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "caf\xe9"}}\n\n'
+    bad = (
+        b'event: content_block_delta\ndata: {"type": "content_block_delta", "index": 0, '
+        b'"delta": {"type": "text_delta", "text": "caf\xe9"}}\n\n'
+    )
     loopback.enqueue(sse_reply(stream_events(["ok"])[:4], bad))
     _, error = await partial_then_error(claude)
     assert isinstance(error, ProviderUnavailableError)
@@ -396,7 +408,10 @@ async def test_invalid_utf8_in_the_stream(
 async def test_multibyte_text_split_across_network_chunks(
     loopback: LoopbackServer, claude: AnthropicProvider
 ) -> None:
-    raw = "".join(str(p) for p in sse_reply(stream_events(["naïve café ☕"])).body).encode()
+    raw = "".join(
+        f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+        for name, data in stream_events(["naïve café ☕"])
+    ).encode()
     cut = raw.index("☕".encode()) + 1  # in the middle of the 3-byte sequence
     loopback.enqueue(Reply(body=[raw[:cut], raw[cut:]], content_type="text/event-stream"))
     chunks = await collect(claude)
@@ -474,12 +489,13 @@ async def test_canary_key_never_appears_in_errors(
             errors.append(exc)
         finally:
             await provider.close()
-    assert [type(e) for e in errors] == [
+    expected = [
         ProviderAuthError,
         RateLimitError,
         ProviderUnavailableError,
         ProviderUnavailableError,
     ]
+    assert [isinstance(e, cls) for e, cls in zip(errors, expected, strict=True)] == [True] * 4
     for error in errors:
         assert CANARY not in str(error) and CANARY not in repr(error)
         assert "\n" not in str(error)
@@ -490,7 +506,7 @@ async def test_early_close_closes_the_socket(
     wire: AnthropicWire, loopback: LoopbackServer, claude: AnthropicProvider
 ) -> None:
     wire.answer(["first", " second"], interrupt=Stall())
-    stream = claude.stream(ask())
+    stream = cast(AsyncGenerator[Chunk, None], claude.stream(ask()))
     assert (await anext(stream)).text == "first"
     await stream.aclose()  # the user pressed Ctrl-C: stop reading
     assert loopback.wait_closed(timeout=2.0)

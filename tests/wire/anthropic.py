@@ -13,9 +13,11 @@ Replies queued with ``server.enqueue`` still take precedence, so raw bytes stay 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -41,6 +43,22 @@ def claude_settings(
         "timeout": 5.0,
     }
     return ProviderSettings(**{**fields, **kw})
+
+
+@contextlib.contextmanager
+def quick_server() -> Iterator[LoopbackServer]:
+    """A started LoopbackServer that stops at once.
+
+    Closing a listening socket does not wake a thread blocked in accept() on Linux, so
+    ``LoopbackServer.stop()`` waits out its 2 s join after any test that connected;
+    shutdown() does wake it.
+    """
+    with LoopbackServer() as server:
+        try:
+            yield server
+        finally:
+            with contextlib.suppress(OSError):
+                server._sock.shutdown(socket.SHUT_RDWR)
 
 
 def stream_events(
@@ -142,8 +160,11 @@ def message_json(
     }
 
 
-def error_reply(status: int, etype: str, message: str, **headers: str) -> Reply:
-    return Reply.json(error_body(etype, message), status=status, **headers)
+def error_reply(
+    status: int, etype: str, message: str, headers: dict[str, str] | None = None
+) -> Reply:
+    """An HTTP error in the API's shape, e.g. ``error_reply(429, ..., {"retry-after": "3"})``."""
+    return Reply.json(error_body(etype, message), status=status, **(headers or {}))
 
 
 def models_page(ids: Sequence[str], *, has_more: bool) -> dict[str, Any]:
@@ -213,10 +234,16 @@ class AnthropicWire:
         return self._add(respond, always)
 
     def error(
-        self, status: int, etype: str, message: str, *, always: bool = False, **headers: str
+        self,
+        status: int,
+        etype: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        *,
+        always: bool = False,
     ) -> AnthropicWire:
         """Answer the next /v1/messages with an HTTP error in the API's shape."""
-        return self._add(lambda _r: error_reply(status, etype, message, **headers), always)
+        return self._add(lambda _r: error_reply(status, etype, message, headers), always)
 
     def stream_error(self, tokens: Sequence[str], etype: str, message: str) -> AnthropicWire:
         """A 200 stream that sends ``tokens`` and then ``event: error``."""

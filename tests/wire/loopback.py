@@ -74,20 +74,10 @@ class Request:
 
 Handler = Callable[[Request], Reply]
 
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    413: "Payload Too Large",
-    422: "Unprocessable Entity",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    529: "Overloaded",
-}
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+            404: "Not Found", 413: "Payload Too Large", 422: "Unprocessable Entity",
+            429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+            503: "Service Unavailable", 529: "Overloaded"}
 
 
 class LoopbackServer:
@@ -199,10 +189,7 @@ class LoopbackServer:
         parts = reply.body if isinstance(reply.body, list) else [reply.body]
         chunked = reply.chunked if reply.chunked is not None else isinstance(reply.body, list)
         head = [f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}"]
-        headers = {
-            "content-type": reply.content_type,
-            **{k.lower(): v for k, v in reply.headers.items()},
-        }
+        headers = {"content-type": reply.content_type, **{k.lower(): v for k, v in reply.headers.items()}}
         if chunked:
             headers["transfer-encoding"] = "chunked"
         elif not isinstance(reply.body, list):
