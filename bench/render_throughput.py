@@ -16,6 +16,7 @@ import os
 import random
 import re
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -25,10 +26,8 @@ from ollama_cli.render import MarkdownRenderer
 
 SIZES = (2_000, 8_000, 20_000)
 RESULTS = Path(__file__).parent / "results" / "render_throughput.json"
-WORDS = (
-    "the router walks the chain until a provider answers and the renderer prints each "
-    "finished block once while only the tail stays live on screen"
-).split()
+WORDS = ["the", "router", "walks", "chain", "until", "provider", "answers", "and", "renderer"]
+WORDS += ["prints", "each", "finished", "block", "once", "while", "only", "tail", "stays", "live"]
 CODE = """```python
 def first_answer(chain):
     for provider in chain:
@@ -73,7 +72,17 @@ def tokenize(text: str) -> list[str]:
     return re.findall(r"\S+\s*|\s+", text)
 
 
-def measure(document: str) -> dict[str, float]:
+@dataclass(frozen=True)
+class Row:
+    case: str
+    tokens: int
+    seconds: float
+    tokens_per_second: int
+    cpu_seconds: float
+    render_once_seconds: float
+
+
+def measure(case: str, document: str) -> Row:
     tokens = tokenize(document)
     with open(os.devnull, "w") as devnull:
         console = Console(file=devnull, force_terminal=True, width=100)
@@ -85,30 +94,26 @@ def measure(document: str) -> dict[str, float]:
         floor = time.perf_counter()
         console.print(Markdown(document))
         floor = time.perf_counter() - floor
-    return {
-        "tokens": len(tokens),
-        "seconds": round(wall, 3),
-        "tokens_per_second": round(len(tokens) / wall),
-        "cpu_seconds": round(cpu, 3),
-        "render_once_seconds": round(floor, 3),
-    }
+    return Row(
+        case, len(tokens), round(wall, 3), round(len(tokens) / wall), round(cpu, 3), round(floor, 3)
+    )
 
 
 def main() -> None:
-    rows = [{"case": "mixed", **measure(answer(size))} for size in SIZES]
-    rows.append({"case": "one open fence", **measure(one_code_block(SIZES[-1]))})
+    rows = [measure("mixed", answer(size)) for size in SIZES]
+    rows.append(measure("one open fence", one_code_block(SIZES[-1])))
     print(f"{'case':<15}{'tokens':>8}{'seconds':>9}{'tokens/s':>10}{'cpu s':>8}{'once s':>8}")
     for row in rows:
         print(
-            f"{row['case']:<15}{row['tokens']:>8}{row['seconds']:>9.2f}"
-            f"{row['tokens_per_second']:>10}{row['cpu_seconds']:>8.2f}"
-            f"{row['render_once_seconds']:>8.2f}"
+            f"{row.case:<15}{row.tokens:>8}{row.seconds:>9.2f}{row.tokens_per_second:>10}"
+            f"{row.cpu_seconds:>8.2f}{row.render_once_seconds:>8.2f}"
         )
     small, large = rows[0], rows[len(SIZES) - 1]
-    growth = (large["seconds"] / large["tokens"]) / (small["seconds"] / small["tokens"])
-    print(f"time per token at {large['tokens']} vs {small['tokens']} tokens: x{growth:.2f}")
+    growth = (large.seconds / large.tokens) / (small.seconds / small.tokens)
+    print(f"time per token at {large.tokens} vs {small.tokens} tokens: x{growth:.2f}")
+    results = {"rows": [asdict(row) for row in rows], "per_token_growth": round(growth, 2)}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"rows": rows, "per_token_growth": round(growth, 2)}, indent=2))
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {RESULTS}")
 
 

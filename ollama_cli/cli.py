@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 0
-    from ollama_cli.app import EXIT_INTERRUPTED, EXIT_USAGE, App, UsageError
+    from ollama_cli.app import EXIT_INTERRUPTED, EXIT_NO_ANSWER, EXIT_USAGE, App, UsageError
 
     app = App(args)
     try:
@@ -118,6 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `ollama-cli complete … | head -1`: the reader left; that is not an error.
         sys.stderr.close()
         return 0
+    except Exception as exc:  # the last line of defence: a bug is one line, not a traceback
+        if args.verbose:
+            raise
+        app.error(f"internal error: {type(exc).__name__}: {exc} (run with -v for details)")
+        return EXIT_NO_ANSWER
 
 
 if __name__ == "__main__":

@@ -58,8 +58,10 @@ class Conversation:
     def load(cls, store: HistoryStore, cid: str, system: str | None = None) -> Conversation:
         stored = store.messages(cid)
         messages = [
-            Message(m.role, m.text) for m in stored if m.role in ("user", "assistant") and m.text
-        ]  # type: ignore[arg-type]
+            Message("user" if m.role == "user" else "assistant", m.text)
+            for m in stored
+            if m.role in ("user", "assistant") and m.text
+        ]
         record = store.conversation(cid)
         last = store.last_provider_model(cid)
         return cls(

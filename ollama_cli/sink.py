@@ -22,10 +22,7 @@ class Sink(Protocol):
 
 
 class QuietSink:
-    """``--json``: nothing while streaming; notices still go to stderr."""
-
-    def __init__(self, app: App) -> None:
-        self._app = app
+    """``--json``: nothing while streaming (notices keep going to stderr through the app)."""
 
     def status(self, text: str) -> None:
         pass
@@ -34,7 +31,7 @@ class QuietSink:
         pass
 
     def notice(self, text: str) -> None:
-        self._app.warn(text)
+        pass
 
     def __enter__(self) -> QuietSink:
         return self
@@ -47,7 +44,7 @@ class QuietSink:
 
 def make_sink(app: App, *, quiet: bool) -> Sink:
     if quiet:
-        return QuietSink(app)
+        return QuietSink()
     from rich.console import Console
 
     from ollama_cli.render import make_renderer

@@ -338,7 +338,12 @@ def sse_events(name: str, response: httpx.Response) -> AsyncGenerator[ServerSent
 
 
 class _StrictUTF8(httpx.AsyncByteStream):
-    """Passes bytes through unchanged, raising ProviderUnavailableError on invalid UTF-8."""
+    """Passes the bytes through, raising ProviderUnavailableError on invalid UTF-8.
+
+    A blank line is added at the end: a server that closes right after its last event's
+    data line (the SDK's own recorded streams end so) has still sent that event; when the
+    last event was terminated, the extra blank line is a no-op.
+    """
 
     def __init__(self, name: str, chunks: AsyncIterator[bytes]) -> None:
         self._name = name
@@ -355,6 +360,7 @@ class _StrictUTF8(httpx.AsyncByteStream):
             raise ProviderUnavailableError(
                 f"{self._name}: the event stream is not valid UTF-8", provider=self._name
             ) from None
+        yield b"\n\n"
 
 
 def _error_type(body: bytes) -> Any:

@@ -81,7 +81,7 @@ class ProviderRegistry:
         spec = self.spec(type_name)
         if spec is None:
             raise ProviderLoadError(f"unknown provider type {type_name!r}")
-        cls = _import_target(spec.target, spec.origin)
+        cls: type[BaseProvider] = _import_target(spec.target, spec.origin)
         gaps = contract_gaps(cls)
         if gaps:
             raise ProviderLoadError(

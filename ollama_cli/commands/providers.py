@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -123,26 +124,25 @@ def catalog(app: App) -> int:
         json.dump({"types": rows, "refused": refused}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        print_table(
-            ("type", "origin", "configured as", "key env var", "default model", "pip packages"),
-            [
-                (
-                    r["type"],
-                    r["origin"],
-                    ", ".join(r["configured"]) or "-",
-                    ", ".join(r["key_env"]) or "-",
-                    r["default_model"] or "-",
-                    ", ".join(r["pip"]) or "-",
-                )
-                for r in rows
-            ],
-        )
+        table = [
+            (
+                s.type_name,
+                s.origin,
+                ", ".join(configured.get(s.type_name, [])) or "-",
+                ", ".join(s.key_envs) or "-",
+                s.default_model or "-",
+                ", ".join(s.pip_packages) or "-",
+            )
+            for s in specs
+        ]
+        header = ("type", "origin", "configured as", "key env var", "default model", "pip packages")
+        print_table(header, table)
         for line in refused:
             app.warn(f"refused: {line}")
     return 0
 
 
-def print_table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def print_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """Aligned plain columns: readable on a terminal, greppable in a pipe."""
     widths = [
         max(len(c), *(len(str(r[i])) for r in rows)) if rows else len(c)

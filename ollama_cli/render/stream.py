@@ -33,9 +33,11 @@ class StreamRenderer(ABC):
         self.console = console
         self._finished = False
 
+    @abstractmethod
     def start(self, status: str = DEFAULT_STATUS) -> None:
         """Show that an answer is awaited (a spinner on a terminal)."""
 
+    @abstractmethod
     def status(self, text: str) -> None:
         """Change the waiting message, e.g. to "waiting for claude…" after a fallback."""
 
@@ -84,6 +86,12 @@ class PlainRenderer(StreamRenderer):
         super().__init__(console)
         self._notices = notices
         self._ends_line = True
+
+    def start(self, status: str = DEFAULT_STATUS) -> None:
+        """No spinner: a pipe or a ``--raw`` terminal gets nothing but the answer."""
+
+    def status(self, text: str) -> None:
+        """No spinner, no status."""
 
     def feed(self, text: str) -> None:
         self._check_open()

@@ -8,7 +8,7 @@ a broken provider falls over instead of ending in a traceback.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from providers.base import BaseProvider
 from providers.errors import ProviderError, ProviderUnavailableError
@@ -17,7 +17,7 @@ from providers.types import ChatRequest, Chunk
 
 async def provider_chunks(
     provider: BaseProvider, request: ChatRequest, *, stream: bool
-) -> AsyncIterator[Chunk]:
+) -> AsyncGenerator[Chunk, None]:
     """Yield the provider's chunks; raise a taxonomy error if it fails or never finishes."""
     name = provider.name
     finished = False

@@ -18,5 +18,6 @@ def backoff_delay(
     """
     if retry_after is not None:
         return max(0.0, retry_after)
-    step = min(MAX_DELAY, BASE_DELAY * (2**retry))
-    return step * (0.5 + 0.5 * (rng or random).random())
+    step = min(MAX_DELAY, BASE_DELAY * 2.0**retry)
+    jitter: float = (rng or random).random()
+    return step * (0.5 + 0.5 * jitter)

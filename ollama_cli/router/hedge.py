@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,7 +32,7 @@ class RaceOutcome:
 class _Runner:
     step: Step
     kind: str
-    chunks: AsyncIterator[Chunk]
+    chunks: AsyncGenerator[Chunk, None]
     started: float = field(default_factory=time.perf_counter)
     task: asyncio.Task[list[Chunk]] | None = None
 
@@ -65,7 +65,7 @@ async def _until_first_text(chunks: AsyncIterator[Chunk]) -> list[Chunk]:
 
 async def race(
     walk: ChainWalk, primary: Step, secondary: Step, delay: float, outcome: RaceOutcome
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     """Yield the text of whichever of ``primary``/``secondary`` produces a token first."""
     runners = [_Runner.start(walk, primary, walk.kind())]
     try:
@@ -117,7 +117,7 @@ async def _stream_winner(walk: ChainWalk, winner: _Runner) -> AsyncIterator[str]
     assert winner.task is not None
     buffered = winner.task.result()
 
-    async def replay() -> AsyncIterator[Chunk]:
+    async def replay() -> AsyncGenerator[Chunk, None]:
         for chunk in buffered:
             yield chunk
         async for chunk in winner.chunks:

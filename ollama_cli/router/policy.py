@@ -48,5 +48,5 @@ UNKNOWN = Rule(False, True, True)
 def rule_for(error: ProviderError) -> Rule:
     for cls in type(error).__mro__:
         if cls in POLICY:
-            return POLICY[cls]  # type: ignore[index]
+            return POLICY[cls]
     return UNKNOWN

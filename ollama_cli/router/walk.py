@@ -8,7 +8,7 @@ error is looked up in ``policy.POLICY`` by exception type.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Protocol
@@ -51,7 +51,7 @@ class ChainWalk:
         self._stop: ProviderError | None = None
         self._last_failure: str | None = None
 
-    async def run(self) -> AsyncIterator[str]:
+    async def run(self) -> AsyncGenerator[str, None]:
         hedge_ms = self.router.settings.hedge_after_ms
         index = 0
         while index < len(self.steps):
@@ -88,7 +88,7 @@ class ChainWalk:
             raise RoutingError(str(self._stop), self.result)
         raise RoutingError("no provider could answer", self.result)
 
-    async def _try_provider(self, step: Step) -> AsyncIterator[str]:
+    async def _try_provider(self, step: Step) -> AsyncGenerator[str, None]:
         settings = self.router.settings
         kind = self.kind()
         for retry in range(settings.retries + 1):
@@ -121,7 +121,7 @@ class ChainWalk:
             return None
         return backoff_delay(retry, retry_after)
 
-    def open(self, step: Step) -> AsyncIterator[Chunk]:
+    def open(self, step: Step) -> AsyncGenerator[Chunk, None]:
         """Start one attempt at ``step`` (resuming the partial answer if there is one)."""
         provider = self.router.provider(step.name)
         return provider_chunks(provider, self._chat_request(step), stream=self.request.stream)
@@ -141,7 +141,9 @@ class ChainWalk:
             temperature=self.request.temperature,
         )
 
-    async def consume(self, step: Step, chunks: AsyncIterator[Chunk]) -> AsyncIterator[str]:
+    async def consume(
+        self, step: Step, chunks: AsyncGenerator[Chunk, None]
+    ) -> AsyncGenerator[str, None]:
         result = self.result
         async with aclosing(chunks):
             async for chunk in chunks:

@@ -444,7 +444,7 @@ async def test_reset_mid_stream_is_unavailable_after_the_text(
     ("event", "words"),
     [
         ('{"candidates": [', "malformed JSON"),
-        ("[1, 2]", "not a JSON object"),
+        ("[1, 2]", "a stream event is not a JSON object"),
         (b'{"t": "\xff"}', "invalid UTF-8"),
     ],
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 
@@ -33,13 +34,15 @@ from providers.ollama import (
     OllamaProvider,
     StreamParser,
     build_chat_body,
+    parse_chat_response,
     parse_host,
     resolve_host,
 )
-from tests.wire.loopback import Pause, Reply, Request, Stall
+from tests.wire.loopback import BodyPart, Pause, Reply, Request, Stall
 from tests.wire.ollama import NDJSON, OllamaWire, chat_line, chat_stream, done_line
 
 CANARY = "sk-ollama-CANARY-7f3a9c"
+Make = Callable[[ProviderSettings], OllamaProvider]
 
 
 def settings(**overrides: object) -> ProviderSettings:
@@ -63,10 +66,22 @@ def wire() -> Iterator[OllamaWire]:
 
 
 @pytest.fixture
-async def provider(wire: OllamaWire) -> AsyncIterator[OllamaProvider]:
-    p = OllamaProvider(wire.settings())
-    yield p
-    await p.close()
+async def make() -> AsyncIterator[Make]:
+    """Build providers that are closed at teardown, even when the test failed."""
+    made: list[OllamaProvider] = []
+
+    def build(s: ProviderSettings) -> OllamaProvider:
+        made.append(OllamaProvider(s))
+        return made[-1]
+
+    yield build
+    for p in made:
+        await p.close()
+
+
+@pytest.fixture
+def provider(wire: OllamaWire, make: Make) -> OllamaProvider:
+    return make(wire.settings())
 
 
 async def test_stream_yields_text_then_one_final_chunk(
@@ -264,7 +279,7 @@ async def test_garbage_in_the_stream_is_named(
     ids=["empty", "no-done-line"],
 )
 async def test_stream_without_done_is_unfinished(
-    wire: OllamaWire, provider: OllamaProvider, body: list[str]
+    wire: OllamaWire, provider: OllamaProvider, body: list[BodyPart]
 ) -> None:
     wire.reply(Reply(body=body, content_type=NDJSON))
     with pytest.raises(
@@ -284,8 +299,8 @@ async def test_lines_split_across_network_writes(
     assert chunks[-1].finish_reason == "stop"
 
 
-async def test_refused_connection_names_the_host(refused_url: str) -> None:
-    p = OllamaProvider(settings(options={"host": refused_url}))
+async def test_refused_connection_names_the_host(refused_url: str, make: Make) -> None:
+    p = make(settings(options={"host": refused_url}))
     expected = f"ollama: cannot connect to {refused_url} (connection refused)"
     calls: list[Callable[[], Awaitable[object]]] = [
         lambda: p.chat(ask()),
@@ -297,26 +312,32 @@ async def test_refused_connection_names_the_host(refused_url: str) -> None:
         with pytest.raises(ProviderUnavailableError) as err:
             await call()
         assert str(err.value) == expected
-    await p.close()
 
 
-async def test_read_timeout_is_unavailable(wire: OllamaWire) -> None:
+async def test_nothing_on_the_default_host(make: Make) -> None:
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 11434)) == 0:
+            pytest.skip("something listens on localhost:11434")
+    with pytest.raises(ProviderUnavailableError) as err:
+        await make(settings()).list_models()
+    assert str(err.value) == "ollama: cannot connect to http://localhost:11434 (connection refused)"
+
+
+async def test_read_timeout_is_unavailable(wire: OllamaWire, make: Make) -> None:
     wire.reply(Reply(before_headers=[Stall()]))
-    p = OllamaProvider(wire.settings(timeout=0.2))
+    p = make(wire.settings(timeout=0.2))
     with pytest.raises(ProviderUnavailableError, match="read timed out"):
         await collect(p.stream(ask()))
-    await p.close()
 
 
 @pytest.mark.parametrize("key", [None, CANARY])
-async def test_bearer_header_only_with_a_key(wire: OllamaWire, key: str | None) -> None:
-    p = OllamaProvider(wire.settings(api_key=key, api_key_env="OLLAMA_API_KEY"))
+async def test_bearer_header_only_with_a_key(wire: OllamaWire, make: Make, key: str | None) -> None:
+    p = make(wire.settings(api_key=key, api_key_env="OLLAMA_API_KEY"))
     wire.answer(["a"])
     await collect(p.stream(ask()))
     await p.list_models()
     for request in wire.requests:
         assert request.headers.get("authorization") == (f"Bearer {CANARY}" if key else None)
-    await p.close()
 
 
 def _echo_headers(status: int, padding: int) -> Callable[[Request], Reply]:
@@ -333,9 +354,9 @@ def _echo_headers(status: int, padding: int) -> Callable[[Request], Reply]:
 @pytest.mark.parametrize("padding", [0, 270])
 @pytest.mark.parametrize("status", [401, 403, 404, 429, 500])
 async def test_key_never_reaches_an_error_message(
-    wire: OllamaWire, status: int, padding: int
+    wire: OllamaWire, make: Make, status: int, padding: int
 ) -> None:
-    p = OllamaProvider(wire.settings(api_key=CANARY))
+    p = make(wire.settings(api_key=CANARY))
     wire.respond(_echo_headers(status, padding)).respond(_echo_headers(status, padding))
     wire.error_in_stream(["x"], "y" * (padding + 1) + f" bad key Bearer {CANARY}")
     calls: list[Callable[[], Awaitable[object]]] = [
@@ -349,13 +370,13 @@ async def test_key_never_reaches_an_error_message(
         message = str(err.value)
         assert CANARY[:8] not in message and CANARY[:8] not in repr(err.value.args)
     assert CANARY not in repr(p.settings)
-    await p.close()
 
 
 async def test_stopping_early_closes_the_socket(wire: OllamaWire, provider: OllamaProvider) -> None:
     wire.reply(Reply(body=[*chat_stream(["first", " second"])[:1], Stall()], content_type=NDJSON))
     stream = provider.stream(ask())
     assert (await anext(stream)).text == "first"
+    assert wire.server.open_connections == 1
     await stream.aclose()
     assert await asyncio.to_thread(wire.wait_closed, 2.0)
 
@@ -388,11 +409,10 @@ def test_ollama_host_forms(value: str, url: str) -> None:
 
 
 @pytest.mark.parametrize("value", ["ftp://h", "h:notaport"])
-async def test_an_invalid_host_fails_this_provider_only_on_use(value: str) -> None:
-    p = OllamaProvider(settings(options={"host": value}))
+async def test_an_invalid_host_fails_this_provider_only_on_use(value: str, make: Make) -> None:
+    p = make(settings(options={"host": value}))
     with pytest.raises(ProviderUnavailableError, match="ollama: invalid host"):
         await p.list_models()
-    await p.close()
 
 
 def test_host_precedence() -> None:
@@ -408,13 +428,12 @@ def test_host_precedence() -> None:
 
 
 async def test_ollama_host_env_reaches_the_server(
-    wire: OllamaWire, monkeypatch: pytest.MonkeyPatch
+    wire: OllamaWire, make: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OLLAMA_HOST", f"0.0.0.0:{wire.server.port}")
-    p = OllamaProvider(wire.settings(options={}))
+    p = make(wire.settings(options={}))
     assert p.host == f"http://127.0.0.1:{wire.server.port}"
     assert await p.list_models() == ["llama3.2:latest"]
-    await p.close()
 
 
 def test_parser_ignores_lines_after_done_and_blank_lines() -> None:
@@ -430,6 +449,13 @@ def test_parser_accepts_a_last_line_without_newline() -> None:
     assert parser.feed(json.dumps(chat_line("a")).encode() + b"\n") == [Chunk(text="a")]
     assert parser.feed(json.dumps(done_line()).encode()) == []
     assert parser.end().finish_reason == "stop"
+
+
+def test_whole_answer_with_an_error_field_is_an_error() -> None:
+    with pytest.raises(ModelNotFoundError, match="ollama pull qwen3"):
+        parse_chat_response("ollama", "qwen3", {"error": "model 'qwen3' not found"})
+    with pytest.raises(ProviderUnavailableError, match="answer has no message"):
+        parse_chat_response("ollama", "qwen3", {"done": True})
 
 
 def test_class_matches_its_builtin_spec() -> None:
