@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 from ollama_cli.history.records import HistoryError
@@ -149,16 +150,36 @@ def _prepare(conn: sqlite3.Connection, path: Path, migrations: list[tuple[str, .
             f"ollama-cli knows ({len(migrations)}); upgrade ollama-cli or {NO_HISTORY}"
         )
     try:
-        # WAL lets readers (history list) run while another process writes; NORMAL
-        # sync in WAL mode survives a killed process (only power loss can drop the
+        _enable_wal(conn)
+        # In WAL mode NORMAL survives a killed process (only power loss can drop the
         # last commits) and saves an fsync per message.
-        conn.execute("PRAGMA journal_mode = WAL").fetchone()
         conn.execute("PRAGMA synchronous = NORMAL")
         _migrate(conn, version, migrations)
     except sqlite3.Error as exc:
         raise HistoryError(
             f"history database {path} cannot be written ({exc}); {NO_HISTORY}"
         ) from None
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL, so readers (``history list``) never wait for a writer.
+
+    The switch needs an exclusive lock and SQLite answers "database is locked" at once,
+    without using the busy timeout, when another process holds one (two processes
+    creating the file together), so this waits here. A file system without WAL support
+    keeps its journal mode, which is slower for readers but still correct.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            return
+        except sqlite3.OperationalError as exc:
+            busy = getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+            if not busy or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
 
 
 def _migrate(conn: sqlite3.Connection, current: int, migrations: list[tuple[str, ...]]) -> None:

@@ -5,6 +5,10 @@ Each recorded payload is served byte for byte over a loopback socket, once to
 agree on the answer text, the stop reason (after normalisation) and the token usage, and
 on which kind of failure an error is.
 
+The SDK's ``MessageStream`` accumulator (2.12.0) crashes with AttributeError on a
+``message_start`` that carries no ``usage``, which two recorded payloads do. For those the
+oracle is the SDK's own typed raw events (``create(stream=True)``), folded minimally here.
+
 Sources of the recorded payloads:
 
 - [docs-streaming] Anthropic API docs, "Streaming Messages", basic streaming request
@@ -46,7 +50,7 @@ from providers import (
     Usage,
 )
 from providers.anthropic import AnthropicProvider, finish_reason
-from tests.wire.anthropic import claude_settings, quick_server
+from tests.wire.anthropic import AnthropicWire, claude_settings, quick_server
 from tests.wire.loopback import LoopbackServer, Reply
 
 with warnings.catch_warnings():  # the SDK's import-time deprecations are not ours to fail on
@@ -249,14 +253,15 @@ event: message_stop
 data: {"type":"message_stop"}
 """  # noqa: E501
 
+#: id -> (payload, whether the SDK's MessageStream can read it; see the module docstring)
 STREAMS = {
-    "docs-basic": DOCS_BASIC,
-    "docs-thinking": DOCS_THINKING,
-    "sdk-basic": SDK_BASIC,
-    "sdk-tool-use": SDK_TOOL_USE,
-    "sdk-refusal": SDK_REFUSAL,
-    "sdk-cache-usage": SDK_CACHE_USAGE,
-    "sdk-late-usage": SDK_LATE_USAGE,
+    "docs-basic": (DOCS_BASIC, True),
+    "docs-thinking": (DOCS_THINKING, False),
+    "sdk-basic": (SDK_BASIC, True),
+    "sdk-tool-use": (SDK_TOOL_USE, True),
+    "sdk-refusal": (SDK_REFUSAL, True),
+    "sdk-cache-usage": (SDK_CACHE_USAGE, True),
+    "sdk-late-usage": (SDK_LATE_USAGE, False),
 }
 
 # [sdk-snapshot] and [docs-stop-reasons]
@@ -298,11 +303,23 @@ MESSAGES: dict[str, dict[str, Any]] = {
 
 # [docs-errors]: status, error type, and what each side must make of it.
 ERRORS = [
-    (400, "invalid_request_error", "max_tokens: Field required", "BadRequestError", BadRequestError),
+    (
+        400,
+        "invalid_request_error",
+        "max_tokens: Field required",
+        "BadRequestError",
+        BadRequestError,
+    ),
     (401, "authentication_error", "invalid x-api-key", "AuthenticationError", ProviderAuthError),
     (403, "permission_error", "Not allowed", "PermissionDeniedError", ProviderAuthError),
     (404, "not_found_error", "model: claude-nope", "NotFoundError", ModelNotFoundError),
-    (413, "request_too_large", "Request exceeds the maximum size", "APIStatusError", ContextLengthError),
+    (
+        413,
+        "request_too_large",
+        "Request exceeds the maximum size",
+        "APIStatusError",
+        ContextLengthError,
+    ),
     (429, "rate_limit_error", "Rate limited", "RateLimitError", RateLimitError),
     (500, "api_error", "Internal server error", "InternalServerError", ProviderUnavailableError),
     (529, "overloaded_error", "Overloaded", "InternalServerError", ProviderUnavailableError),
@@ -328,7 +345,11 @@ def sdk_client(url: str) -> Any:
 def normalised(message: Any) -> Answer:
     text = "".join(block.text for block in message.content if block.type == "text")
     usage = message.usage
-    return text, finish_reason(message.stop_reason), Usage(usage.input_tokens or 0, usage.output_tokens or 0)
+    return (
+        text,
+        finish_reason(message.stop_reason),
+        Usage(usage.input_tokens or 0, usage.output_tokens or 0),
+    )
 
 
 async def sdk_stream(url: str) -> Answer:
@@ -340,6 +361,31 @@ async def sdk_stream(url: str) -> Answer:
             return normalised(await stream.get_final_message())
     finally:
         await client.close()
+
+
+async def sdk_raw_stream(url: str) -> Answer:
+    """The SDK's typed stream events, folded: text deltas, last stop reason, latest usage."""
+    client = sdk_client(url)
+    text, stop, usage = "", None, {"input_tokens": 0, "output_tokens": 0}
+    try:
+        events = await client.messages.create(
+            model=MODEL,
+            max_tokens=256,
+            messages=[{"role": "user", "content": "Hello"}],
+            stream=True,
+        )
+        async for event in events:
+            if event.type == "message_start" and event.message.usage is not None:
+                usage.update(event.message.usage.model_dump(include=set(usage)))
+            elif event.type == "content_block_delta" and event.delta.type == "text_delta":
+                text += event.delta.text
+            elif event.type == "message_delta":
+                stop = event.delta.stop_reason
+                if event.usage is not None:
+                    usage.update(event.usage.model_dump(include=set(usage), exclude_none=True))
+    finally:
+        await client.close()
+    return text, finish_reason(stop), Usage(**usage)
 
 
 async def sdk_create(url: str) -> Answer:
@@ -374,11 +420,11 @@ async def our_chat(url: str) -> Answer:
     return result.text, result.finish_reason, result.usage
 
 
-@pytest.mark.parametrize("payload", STREAMS.values(), ids=STREAMS.keys())
-async def test_streams_read_alike(server: LoopbackServer, payload: str) -> None:
+@pytest.mark.parametrize(("payload", "helper"), STREAMS.values(), ids=STREAMS.keys())
+async def test_streams_read_alike(server: LoopbackServer, payload: str, helper: bool) -> None:
     body = payload.encode()
     server.enqueue(*[Reply(body=body, content_type="text/event-stream")] * 2)
-    theirs = await sdk_stream(server.url)
+    theirs = await (sdk_stream if helper else sdk_raw_stream)(server.url)
     ours = await our_stream(server.url)
     assert ours == theirs
     assert ours[0] or ours[1] == "content_filter"  # every payload but the refusal has text
@@ -395,7 +441,7 @@ async def test_same_bytes_chunked_at_awkward_places(server: LoopbackServer) -> N
     body = DOCS_THINKING.encode()
     parts: list[Any] = [body[i : i + 7] for i in range(0, len(body), 7)]
     server.enqueue(*[Reply(body=parts, content_type="text/event-stream")] * 2)
-    assert await our_stream(server.url) == await sdk_stream(server.url)
+    assert await our_stream(server.url) == await sdk_raw_stream(server.url)
 
 
 @pytest.mark.parametrize(
@@ -438,3 +484,19 @@ async def test_we_are_stricter_about_unfinished_streams(server: LoopbackServer) 
     assert text == "Hello!"
     with pytest.raises(ProviderUnavailableError, match="stream ended before the answer"):
         await our_stream(server.url)
+
+
+async def test_model_pages_are_walked_alike(server: LoopbackServer) -> None:
+    names = [f"claude-model-{i}" for i in range(7)]
+    AnthropicWire(server, models=names, page_size=3)
+    client = sdk_client(server.url)
+    try:
+        theirs = [model.id async for model in client.models.list(limit=3)]
+    finally:
+        await client.close()
+    provider = AnthropicProvider(claude_settings(server.url))
+    try:
+        ours = await provider.list_models()
+    finally:
+        await provider.close()
+    assert ours == theirs == names

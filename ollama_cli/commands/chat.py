@@ -1,0 +1,54 @@
+"""``ollama-cli chat``: the interactive REPL (the loop itself lives in ``ollama_cli.repl``).
+
+Only argparse is touched here; prompt-toolkit, rich and the router load when the REPL
+starts, and provider code only when the first message is sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ollama_cli.app import App
+
+
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], parent: argparse.ArgumentParser
+) -> None:
+    p = sub.add_parser(
+        "chat",
+        parents=[parent],
+        help="talk in an interactive REPL (/help inside)",
+        description="Talk in an interactive REPL. Esc+Enter or a \"\"\" block for several "
+        "lines; /help lists the commands; Ctrl-C stops an answer; Ctrl-D leaves.",
+    )
+    p.add_argument("-s", "--system", metavar="TEXT", help="system prompt")
+    p.add_argument("--raw", action="store_true", help="never render markdown")
+    p.add_argument(
+        "-c",
+        "--continue",
+        dest="cont",
+        action="store_true",
+        help="continue the most recent conversation",
+    )
+    p.add_argument(
+        "--conversation", metavar="ID", help="continue conversation ID (a unique prefix is enough)"
+    )
+    p.add_argument("--no-history", action="store_true", help="do not store this conversation")
+    p.set_defaults(run=run)
+
+
+def run(app: App) -> int:
+    import sys
+
+    from ollama_cli.app import UsageError, run_async
+
+    if not sys.stdin.isatty():
+        raise UsageError(
+            'chat needs a terminal; for piped input use: ollama-cli complete "…" < file'
+        )
+    app.check_provider_flag()
+    from ollama_cli.repl import run_repl
+
+    return run_async(run_repl(app))

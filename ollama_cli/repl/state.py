@@ -1,0 +1,145 @@
+"""What one REPL session knows: the conversation, the chosen provider and model, the last
+answer (for the toolbar) and where output goes.
+
+A small dataclass instead of a god class: slash commands, the toolbar, the completer and the
+turn runner all read and update this one object. The router and the rich console are built on
+first use, so the prompt comes up before any provider code or rich's renderer is imported.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TextIO
+
+from ollama_cli.conversation import Conversation
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ollama_cli.app import App
+    from ollama_cli.render import StreamRenderer
+    from ollama_cli.repl.models import ModelCache
+    from ollama_cli.router import ProviderRouter, RouteResult
+
+DIM = "\x1b[2m"
+RESET = "\x1b[0m"
+
+
+@dataclass
+class LastAnswer:
+    """The toolbar's account of the last turn."""
+
+    provider: str | None
+    model: str | None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency_ms: int = 0
+    outcome: str = "ok"  # "ok", "interrupted" or "failed"
+
+    @classmethod
+    def of(cls, result: RouteResult, latency_ms: int, outcome: str) -> LastAnswer:
+        usage = result.usage
+        return cls(
+            result.provider,
+            result.model,
+            usage.input_tokens,
+            usage.output_tokens,
+            latency_ms,
+            outcome,
+        )
+
+
+@dataclass
+class ReplState:
+    app: App
+    conversation: Conversation
+    provider: str | None = None  # -p or /provider; None = the chain's order
+    model: str | None = None  # -m or /model; None = the provider's default
+    raw: bool = False
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    color: bool = True
+    last: LastAnswer | None = None
+    fallback: str | None = None  # the last turn's fallback notice, for the toolbar
+    renderer: StreamRenderer | None = None  # set while an answer streams
+    _router: ProviderRouter | None = None
+    _console: Console | None = None
+    _models: ModelCache | None = None
+
+    @classmethod
+    def start(cls, app: App) -> ReplState:
+        """The state for ``ollama-cli chat`` with its flags (``--continue`` and friends)."""
+        args = app.args
+        conversation = Conversation.open(app, system=getattr(args, "system", None))
+        provider, model = args.provider, args.model
+        if provider is None and model is None and conversation.last_provider:
+            provider, model = conversation.last_provider, conversation.last_model
+        color = sys.stdout.isatty() and "NO_COLOR" not in app.environ
+        raw = bool(getattr(args, "raw", False))
+        return cls(app, conversation, provider, model, raw=raw, color=color)
+
+    @property
+    def router(self) -> ProviderRouter:
+        """The router, with notices shown inline (above the answer while one streams)."""
+        if self._router is None:
+            from ollama_cli.router import ProviderRouter
+            from ollama_cli.router.cooldown import CooldownStore
+
+            self._router = ProviderRouter(
+                self.app.config,
+                cooldowns=CooldownStore(self.app.paths.cooldowns),
+                notify=self.notify,
+                environ=self.app.environ,
+            )
+        return self._router
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(file=self.out)
+        return self._console
+
+    @property
+    def models(self) -> ModelCache:
+        if self._models is None:
+            from ollama_cli.repl.models import ModelCache
+
+            self._models = ModelCache(lambda: self.router)
+        return self._models
+
+    def say(self, text: str, *, dim: bool = False) -> None:
+        """One line of the REPL's own output (not an answer)."""
+        if dim and self.color:
+            text = f"{DIM}{text}{RESET}"
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def notify(self, message: str) -> None:
+        """A router notice: a fallback, a retry, a resumed answer."""
+        if "→" in message:
+            self.fallback = message
+        if self.renderer is not None:
+            self.renderer.notice(message)
+        else:
+            self.say(message, dim=True)
+
+    def target(self) -> tuple[str, str]:
+        """The provider and model the next message goes to first (keyless ones skipped)."""
+        from ollama_cli.router import RouteRequest
+
+        steps = self.router.plan(RouteRequest(messages=(), provider=self.provider, model=self.model))
+        live = [s for s in steps if s.skip != "skipped_no_key"] or steps
+        if not live:
+            return self.provider or "-", self.model or "-"
+        return live[0].name, live[0].model
+
+    def choose(self, provider: str | None = None, model: str | None = None) -> None:
+        """Switch provider (its default model) or model; the toolbar forgets the old answer's."""
+        if provider is not None:
+            self.provider, self.model = provider, None
+        if model is not None:
+            self.model = model
+        self.last = None
+        self.fallback = None
