@@ -96,7 +96,9 @@ def parse_message(name: str, data: Any, model: str) -> ChatResult:
     text = "".join(
         block["text"]
         for block in data["content"]
-        if isinstance(block, dict) and block.get("type") == "text" and _is_str(block.get("text"))
+        if isinstance(block, dict)
+        and block.get("type") == "text"
+        and isinstance(block.get("text"), str)
     )
     usage = _dict(data.get("usage"))
     served = data.get("model")
@@ -111,9 +113,9 @@ def parse_message(name: str, data: Any, model: str) -> ChatResult:
 def parse_models_page(data: Any) -> tuple[list[str], str | None]:
     """Model ids of one ``/v1/models`` page, and the ``after_id`` of the next (None = last)."""
     page = _dict(data)
-    ids = [m["id"] for m in page.get("data") or [] if isinstance(m, dict) and _is_str(m.get("id"))]
+    ids = [m["id"] for m in page.get("data") or [] if isinstance(_dict(m).get("id"), str)]
     last_id = page.get("last_id")
-    more = page.get("has_more") is True and _is_str(last_id) and bool(ids)
+    more = page.get("has_more") is True and isinstance(last_id, str) and bool(ids)
     return ids, last_id if more else None
 
 
@@ -140,8 +142,8 @@ def stream_error(name: str, data: str, secret: str | None = None) -> ProviderErr
         error = _dict(_dict(json.loads(data)).get("error"))
     except ValueError:
         error = {}
-    etype = error.get("type") if _is_str(error.get("type")) else "error"
-    message = error.get("message") if _is_str(error.get("message")) else data
+    etype = error.get("type") if isinstance(error.get("type"), str) else "error"
+    message = error.get("message") if isinstance(error.get("message"), str) else data
     detail = redact(error_detail(str(message)), secret) or "no details"
     cls = error_class(etype, detail) or ProviderUnavailableError
     return cls(f"{name}: {etype} during the answer: {detail}", provider=name)
@@ -197,12 +199,12 @@ class StreamParser:
         elif kind == "content_block_start":
             block = _dict(payload.get("content_block"))
             self._blocks[_index(payload)] = block.get("type")
-            if block.get("type") == "text" and _is_str(block.get("text")):
+            if block.get("type") == "text" and isinstance(block.get("text"), str):
                 return str(block["text"])
         elif kind == "content_block_delta":
             delta = _dict(payload.get("delta"))
             on_text = self._blocks.get(_index(payload), "text") == "text"
-            if delta.get("type") == "text_delta" and on_text and _is_str(delta.get("text")):
+            if delta.get("type") == "text_delta" and on_text and isinstance(delta.get("text"), str):
                 return str(delta["text"])
         elif kind == "message_delta":
             self._stop_reason = _dict(payload.get("delta")).get("stop_reason") or self._stop_reason
@@ -381,7 +383,3 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _is_str(value: Any) -> bool:
-    return isinstance(value, str)

@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from ollama_cli.history import HistoryError, HistoryStore, StoredMessage
-from ollama_cli.history import schema
+from ollama_cli.history import HistoryError, HistoryStore, StoredMessage, schema
 from ollama_cli.paths import app_paths
 
 
@@ -48,10 +47,17 @@ def test_round_trip_survives_reopen(db_path: Path) -> None:
         cid = store.new_conversation(system_prompt="be brief")
         store.add_message(cid, "user", "What is 2+2?")
         store.add_message(
-            cid, "assistant", "4", provider="claude", model="claude-sonnet-4-5",
-            input_tokens=12, output_tokens=1, latency_ms=412.4, finish_reason="stop",
+            cid,
+            "assistant",
+            "4",
+            provider="claude",
+            model="claude-sonnet-4-5",
+            input_tokens=12,
+            output_tokens=1,
+            latency_ms=412.4,
+            finish_reason="stop",
             attempts=[{"provider": "ollama", "outcome": "unavailable", "elapsed_ms": 2}],
-        )  # fmt: skip
+        )
     with HistoryStore(db_path) as store:
         conversation = store.conversation(cid)
         user, answer = store.messages(cid)
@@ -59,11 +65,21 @@ def test_round_trip_survives_reopen(db_path: Path) -> None:
     assert conversation.title == "What is 2+2?"
     assert (user.role, user.text, user.seq, user.interrupted) == ("user", "What is 2+2?", 0, False)
     assert answer == StoredMessage(
-        id=answer.id, conversation_id=cid, seq=1, created=answer.created, role="assistant",
-        text="4", provider="claude", model="claude-sonnet-4-5", input_tokens=12,
-        output_tokens=1, latency_ms=412, finish_reason="stop", interrupted=False,
+        id=answer.id,
+        conversation_id=cid,
+        seq=1,
+        created=answer.created,
+        role="assistant",
+        text="4",
+        provider="claude",
+        model="claude-sonnet-4-5",
+        input_tokens=12,
+        output_tokens=1,
+        latency_ms=412,
+        finish_reason="stop",
+        interrupted=False,
         attempts=[{"provider": "ollama", "outcome": "unavailable", "elapsed_ms": 2}],
-    )  # fmt: skip
+    )
 
 
 def test_history_lives_at_the_app_paths_location(clean_environ: Path) -> None:
@@ -141,9 +157,9 @@ def test_resolve_ambiguous_and_unknown_prefixes(db_path: Path) -> None:
     with HistoryStore(db_path, ids=scripted_ids("aa000000", "ab000000", "ac000000")) as store:
         for _ in range(3):
             store.new_conversation()
-        with pytest.raises(HistoryError, match="^'a' matches 3 conversations: be more specific$"):
+        with pytest.raises(HistoryError, match=r"^'a' matches 3 conversations: be more specific$"):
             store.resolve("a")
-        with pytest.raises(HistoryError, match="^no conversation matches 'zz'$"):
+        with pytest.raises(HistoryError, match=r"^no conversation matches 'zz'$"):
             store.resolve("zz")
         with pytest.raises(HistoryError, match="no conversation id given"):
             store.resolve("  ")
@@ -235,7 +251,7 @@ def test_two_processes_append_concurrently_without_loss(db_path: Path, shared: b
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for name in ("left", "right")
     ]
     for proc in procs:
@@ -251,6 +267,9 @@ def test_two_processes_append_concurrently_without_loss(db_path: Path, shared: b
     assert sum(c.message_count for c in conversations) == 400
     if shared:
         assert [m.seq for m in store.messages(cid)] == list(range(400))
+    conn = sqlite3.connect(db_path)  # the two-creators race did not leave it out of WAL
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
 
 
 KILLED_MID_ANSWER = """
@@ -419,9 +438,16 @@ def fill_exportable(store: HistoryStore) -> str:
     cid = store.new_conversation(system_prompt="Answer in French.")
     store.add_message(cid, "user", "Say hello")
     store.add_message(
-        cid, "assistant", "Bonjour !", provider="claude", model="claude-sonnet-4-5",
-        input_tokens=9, output_tokens=3, latency_ms=321, finish_reason="stop",
-    )  # fmt: skip
+        cid,
+        "assistant",
+        "Bonjour !",
+        provider="claude",
+        model="claude-sonnet-4-5",
+        input_tokens=9,
+        output_tokens=3,
+        latency_ms=321,
+        finish_reason="stop",
+    )
     store.add_message(cid, "user", "And goodbye?")
     store.add_message(cid, "assistant", "Au rev", provider="ollama", interrupted=True)
     return cid
@@ -448,8 +474,10 @@ def test_json_export(store: HistoryStore) -> None:
     assert user == {"role": "user", "text": "Say hello", "created": user["created"]}
     assert answer["usage"] == {"input_tokens": 9, "output_tokens": 3}
     assert (answer["provider"], answer["latency_ms"], answer["finish_reason"]) == (
-        "claude", 321, "stop",
-    )  # fmt: skip
+        "claude",
+        321,
+        "stop",
+    )
     assert (partial["text"], partial["interrupted"]) == ("Au rev", True)
 
 
@@ -468,11 +496,11 @@ def test_delete_cascades_to_messages(store: HistoryStore) -> None:
 
 
 def test_unknown_ids_and_roles_are_refused(store: HistoryStore) -> None:
-    with pytest.raises(HistoryError, match="^no conversation 'nope'$"):
+    with pytest.raises(HistoryError, match=r"^no conversation 'nope'$"):
         store.add_message("nope", "user", "hi")
-    with pytest.raises(HistoryError, match="^no conversation 'nope'$"):
+    with pytest.raises(HistoryError, match=r"^no conversation 'nope'$"):
         store.messages("nope")
-    with pytest.raises(HistoryError, match="^no stored answer 99$"):
+    with pytest.raises(HistoryError, match=r"^no stored answer 99$"):
         store.update_answer(99, "text")
     cid = store.new_conversation()
     with pytest.raises(ValueError, match="role must be one of"):

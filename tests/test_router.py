@@ -288,3 +288,11 @@ def test_backoff_is_exponential_capped_and_jittered() -> None:
     assert 0.5 <= backoff_delay(1) <= 1.0
     assert 4.0 <= backoff_delay(10) <= 8.0
     assert backoff_delay(3, retry_after=1.5) == 1.5
+
+
+async def test_skipping_the_first_provider_is_announced() -> None:
+    notices: list[str] = []
+    router, s = scripted_router(["a", "b"], keys={"a": False}, notices=notices)
+    s["b"].steps.append(Answer(["x"]))
+    await collect(router)
+    assert notices == ["a skipped (A_KEY is not set) → b (b-default)"]

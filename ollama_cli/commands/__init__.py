@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, TypeAlias
 
-COMMANDS = ("complete", "providers", "models", "history", "config")
+COMMANDS = ("chat", "complete", "providers", "models", "history", "config")
 
 if TYPE_CHECKING:
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]

@@ -20,7 +20,7 @@ def add_parser(
         "chat",
         parents=[parent],
         help="talk in an interactive REPL (/help inside)",
-        description="Talk in an interactive REPL. Esc+Enter or a \"\"\" block for several "
+        description='Talk in an interactive REPL. Esc+Enter or a """ block for several '
         "lines; /help lists the commands; Ctrl-C stops an answer; Ctrl-D leaves.",
     )
     p.add_argument("-s", "--system", metavar="TEXT", help="system prompt")

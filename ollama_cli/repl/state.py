@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, TextIO
 from ollama_cli.conversation import Conversation
 
 if TYPE_CHECKING:
+    import asyncio
+
     from rich.console import Console
 
     from ollama_cli.app import App
@@ -61,7 +63,9 @@ class ReplState:
     color: bool = True
     last: LastAnswer | None = None
     fallback: str | None = None  # the last turn's fallback notice, for the toolbar
+    unanswered: str | None = None  # the last prompt, if it got no text: what /retry resends
     renderer: StreamRenderer | None = None  # set while an answer streams
+    busy: asyncio.Task[bool] | None = None  # the line being handled: what Ctrl-C cancels
     _router: ProviderRouter | None = None
     _console: Console | None = None
     _models: ModelCache | None = None
@@ -126,11 +130,12 @@ class ReplState:
             self.say(message, dim=True)
 
     def target(self) -> tuple[str, str]:
-        """The provider and model the next message goes to first (keyless ones skipped)."""
+        """The provider and model the next message goes to first (skipped ones passed over)."""
         from ollama_cli.router import RouteRequest
 
-        steps = self.router.plan(RouteRequest(messages=(), provider=self.provider, model=self.model))
-        live = [s for s in steps if s.skip != "skipped_no_key"] or steps
+        request = RouteRequest(messages=(), provider=self.provider, model=self.model)
+        steps = self.router.plan(request)
+        live = [s for s in steps if s.skip is None] or steps
         if not live:
             return self.provider or "-", self.model or "-"
         return live[0].name, live[0].model
@@ -143,3 +148,12 @@ class ReplState:
             self.model = model
         self.last = None
         self.fallback = None
+
+    async def close(self) -> None:
+        """Stop background fetches and close connections and the history file."""
+        if self._models is not None:
+            await self._models.aclose()
+        if self._router is not None:
+            await self._router.aclose()
+        if self.conversation.store is not None:
+            self.conversation.store.close()

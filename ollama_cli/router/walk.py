@@ -59,6 +59,8 @@ class ChainWalk:
             index += 1
             if step.skip:
                 self.record(step, step.skip, step.skip_reason, 0, "first")
+                if index == 1:  # the provider the user wanted first: say why it was passed over
+                    self._last_failure = f"{step.name} skipped ({step.skip_reason})"
                 continue
             partner = self._hedge_partner(index) if hedge_ms and not self.result.text else None
             if partner is not None:

@@ -47,7 +47,6 @@ from tests.wire.anthropic import (
     claude_settings,
     error_body,
     error_reply,
-    finish_events,
     quick_server,
     sse_reply,
     stream_events,
@@ -546,7 +545,16 @@ async def test_close_is_idempotent(wire: AnthropicWire, claude: AnthropicProvide
     await claude.close()
 
 
-def test_finish_events_shape() -> None:
-    # The wire helper itself: the finish always carries a stop reason and output usage.
-    delta, stop = finish_events("max_tokens", 9)
-    assert delta[1]["delta"]["stop_reason"] == "max_tokens" and stop[0] == "message_stop"
+async def test_wire_checks_the_key_and_can_answer_always(loopback: LoopbackServer) -> None:
+    # The loopback Messages API that router and CLI tests reuse behaves like the real one.
+    AnthropicWire(loopback, key="sk-ant-right").answer(["again"], always=True)
+    wrong = AnthropicProvider(claude_settings(loopback.url, api_key="sk-ant-wrong"))
+    right = AnthropicProvider(claude_settings(loopback.url, api_key="sk-ant-right"))
+    try:
+        with pytest.raises(ProviderAuthError, match="invalid x-api-key"):
+            await wrong.chat(ask())
+        assert [(await right.chat(ask())).text for _ in range(2)] == ["again", "again"]
+        assert "".join(c.text for c in await collect(right)) == "again"
+    finally:
+        await wrong.close()
+        await right.close()

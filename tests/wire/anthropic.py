@@ -6,9 +6,12 @@ Event shapes follow the API docs ("Streaming Messages", "Errors", "List Models")
     wire.answer(["Hel", "lo"])               # next /v1/messages: SSE or JSON, as requested
     wire.error(529, "overloaded_error", "Overloaded")
     wire.answer(["partial"], interrupt=Reset())   # tokens, then the connection is reset
+    wire.stream_error(["partial"], "overloaded_error", "Overloaded")   # `event: error`
     provider = AnthropicProvider(claude_settings(loopback.url))
 
-Replies queued with ``server.enqueue`` still take precedence, so raw bytes stay scriptable.
+``/v1/models`` is served from ``models`` in pages of ``page_size``. Replies queued with
+``server.enqueue`` still take precedence, so raw bytes stay scriptable. ``quick_server()``
+is a LoopbackServer that stops without the 2 s accept() wait.
 """
 
 from __future__ import annotations

@@ -111,10 +111,12 @@ class LoopbackServer:
 
     def stop(self) -> None:
         self._stop.set()
-        try:
-            self._sock.close()
-        except OSError:
-            pass
+        # shutdown() wakes the thread blocked in accept(); close() alone does not on Linux.
+        for step in (lambda: self._sock.shutdown(socket.SHUT_RDWR), self._sock.close):
+            try:
+                step()
+            except OSError:
+                pass
         with self._lock:
             clients = list(self._clients)
         for c in clients:

@@ -1,0 +1,244 @@
+"""The REPL's slash commands, declared into ``COMMANDS`` in the order ``/help`` lists them.
+
+Each handler is short: the work is done by the router, the conversation and the history
+store, the same ones the other commands use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ollama_cli.conversation import Conversation
+from ollama_cli.repl.slash import EndSession, SlashRegistry
+from ollama_cli.repl.turn import retry
+
+if TYPE_CHECKING:
+    from ollama_cli.repl.state import ReplState
+
+COMMANDS = SlashRegistry()
+
+#: How long ``/providers`` and ``/models`` wait for a provider before calling it unreachable.
+CHECK_TIMEOUT_S = 5.0
+HISTORY_ROWS = 20
+
+KEYS_HELP = (
+    'keys: Esc+Enter inserts a newline; a line starting with """ opens a block until a line '
+    'ending with """; Ctrl-C stops an answer or clears the line; Ctrl-D leaves. '
+    "Start a message with // to send a literal /."
+)
+
+
+@COMMANDS.command("help", "show this help", aliases=("?",))
+async def show_help(state: ReplState, arg: str) -> None:
+    for line in COMMANDS.help_lines():
+        state.say(line)
+    state.say(KEYS_HELP, dim=True)
+
+
+@COMMANDS.command("provider", "try this provider first", args="[NAME]", complete="provider")
+async def choose_provider(state: ReplState, arg: str) -> None:
+    providers = state.app.config.providers
+    if not arg:
+        name, model = state.target()
+        state.say(f"provider: {name} ({model}); known: {', '.join(providers)}")
+        return
+    if arg not in providers:
+        state.say(f"unknown provider {arg!r} (known: {', '.join(providers)})")
+        return
+    state.choose(provider=arg)
+    state.models.want(arg)
+    cfg = providers[arg]
+    state.say(f"provider: {arg} ({cfg.default_model})", dim=True)
+    if cfg.key_required and cfg.resolve_key(state.app.environ) is None:
+        state.say(f"{arg}: {cfg.key_env} is not set; answers will come from the next provider")
+
+
+@COMMANDS.command(
+    "model", "use this model (for the first provider tried)", args="[NAME]", complete="model"
+)
+async def choose_model(state: ReplState, arg: str) -> None:
+    if not arg:
+        name, model = state.target()
+        state.say(f"model: {model} (provider {name}); /models lists them")
+        return
+    state.choose(model=arg)
+    name, _ = state.target()
+    state.say(f"model: {arg} (provider {name})", dim=True)
+
+
+@COMMANDS.command("models", "list the models of the current provider")
+async def list_models(state: ReplState, arg: str) -> None:
+    from providers.errors import ProviderError
+
+    name, current = state.target()
+    default = state.app.config.providers[name].default_model
+    try:
+        names = await asyncio.wait_for(state.router.list_models(name), CHECK_TIMEOUT_S)
+    except TimeoutError:
+        state.say(f"{name}: no answer within {CHECK_TIMEOUT_S:g} s")
+        return
+    except ProviderError as exc:
+        state.say(str(exc))
+        return
+    state.models.put(name, names)
+    if not names:
+        state.say(f"{name} lists no models")
+    for model in sorted(names):
+        marks = [
+            m for m, on in (("current", model == current), ("default", model == default)) if on
+        ]
+        state.say(
+            f"{'*' if model == current else ' '} {model}"
+            + (f"  ({', '.join(marks)})" if marks else "")
+        )
+
+
+@COMMANDS.command("providers", "check every configured provider (concurrently)")
+async def check_providers(state: ReplState, arg: str) -> None:
+    from ollama_cli.commands.providers import COLUMNS, print_table
+
+    state.say(f"checking {len(state.app.config.providers)} providers…", dim=True)
+    reports = await state.router.health_check(timeout=CHECK_TIMEOUT_S)
+    rows = [
+        (
+            r.name,
+            r.type,
+            r.status,
+            r.default_model,
+            "-" if r.latency_ms is None else str(r.latency_ms),
+            "-" if r.models is None else str(r.models),
+            r.key_env or "-",
+            r.detail,
+        )
+        for r in reports
+    ]
+    # The same table as `ollama-cli providers list`, written where the REPL writes.
+    with contextlib.redirect_stdout(state.out):
+        print_table(COLUMNS, rows)
+
+
+@COMMANDS.command("system", "show, set or clear the system prompt", args="[TEXT|clear]")
+async def system_prompt(state: ReplState, arg: str) -> None:
+    conversation = state.conversation
+    if not arg:
+        state.say(f"system: {conversation.system}" if conversation.system else "no system prompt")
+    elif arg == "clear":
+        conversation.system = None
+        state.say("system prompt cleared", dim=True)
+    else:
+        conversation.system = arg
+        state.say("system prompt set", dim=True)
+
+
+@COMMANDS.command("retry", "answer the last message again", args="[PROVIDER]", complete="provider")
+async def retry_last(state: ReplState, arg: str) -> None:
+    providers = state.app.config.providers
+    if arg and arg not in providers:
+        state.say(f"unknown provider {arg!r} (known: {', '.join(providers)})")
+        return
+    await retry(state, arg or None)
+
+
+@COMMANDS.command("clear", "start a new conversation", aliases=("new",))
+async def clear(state: ReplState, arg: str) -> None:
+    old = state.conversation
+    state.conversation = Conversation(old.store, system=old.system)
+    state.last = state.fallback = state.unanswered = None
+    state.say("new conversation", dim=True)
+
+
+@COMMANDS.command("history", "list recent conversations")
+async def recent(state: ReplState, arg: str) -> None:
+    store = state.conversation.store
+    if store is None:
+        state.say("history is off for this session")
+        return
+    rows = store.list_conversations(limit=HISTORY_ROWS)
+    if not rows:
+        state.say("no conversations yet")
+    for row in rows:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row.updated))
+        mark = "*" if row.id == state.conversation.id else " "
+        by = row.last_provider or "-"
+        state.say(
+            f"{mark} {row.id}  {when}  {row.message_count:>3} msgs  {by:<8}  {row.title or ''}"
+        )
+    state.say("/load ID continues one (a unique prefix is enough)", dim=True)
+
+
+@COMMANDS.command("load", "continue a stored conversation", args="ID", complete="conversation")
+async def load(state: ReplState, arg: str) -> None:
+    from ollama_cli.history import HistoryError
+
+    store = state.conversation.store
+    if store is None:
+        state.say("history is off for this session")
+        return
+    if not arg:
+        state.say("usage: /load ID (/history lists them)")
+        return
+    try:
+        conversation = Conversation.load(store, store.resolve(arg))
+    except HistoryError as exc:
+        state.say(str(exc))
+        return
+    state.conversation = conversation
+    state.last = state.fallback = state.unanswered = None
+    show_messages(state, conversation)
+    state.say(f"loaded {conversation.id}: {len(conversation.messages)} messages", dim=True)
+
+
+def show_messages(state: ReplState, conversation: Conversation) -> None:
+    """The loaded turns, answers rendered as they were when streamed."""
+    from ollama_cli.render import make_renderer
+
+    if conversation.system:
+        state.say(f"system: {conversation.system}", dim=True)
+    for message in conversation.messages:
+        if message.role == "user":
+            state.say(f">>> {message.content}")
+            continue
+        with make_renderer(state.console, raw=state.raw, notices=state.console) as renderer:
+            renderer.feed(message.content)
+        state.say("")
+
+
+@COMMANDS.command("save", "write the conversation to a markdown file", args="FILE")
+async def save(state: ReplState, arg: str) -> None:
+    if not arg:
+        state.say("usage: /save FILE")
+        return
+    path = Path(arg).expanduser()
+    try:
+        path.write_text(conversation_markdown(state.conversation), encoding="utf-8")
+    except OSError as exc:
+        state.say(f"cannot write {path}: {exc.strerror or exc}")
+        return
+    state.say(f"saved {len(state.conversation.messages)} messages to {path}", dim=True)
+
+
+def conversation_markdown(conversation: Conversation) -> str:
+    """The stored export when there is one; else the same format from the context."""
+    from ollama_cli.history import export
+    from ollama_cli.history.records import Conversation as Record
+    from ollama_cli.history.records import StoredMessage
+
+    store, cid = conversation.store, conversation.id
+    if store is not None and cid is not None:
+        return store.to_markdown(cid)
+    now = time.time()
+    record = Record("unsaved", now, now, None, conversation.system)
+    messages = [
+        StoredMessage(i, "unsaved", i, now, m.role, m.content)
+        for i, m in enumerate(conversation.messages)
+    ]
+    return export.to_markdown(record, messages)
+
+
+@COMMANDS.command("exit", "leave (or Ctrl-D)", aliases=("bye", "quit"))
+async def leave(state: ReplState, arg: str) -> None:
+    raise EndSession

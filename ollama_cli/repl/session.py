@@ -1,0 +1,197 @@
+"""The REPL loop: build the prompt-toolkit session, read lines, run each as a cancellable task.
+
+Every line (a message or a slash command) runs in its own task, so Ctrl-C — a SIGINT while
+the terminal is in cooked mode — cancels just that task and the loop goes on. At the prompt,
+prompt-toolkit reads Ctrl-C as a key and the line is cleared. Ctrl-D or ``/exit`` ends with 0.
+
+Nothing here imports provider code: the router builds a provider on the first message, and
+model names for completion are fetched only once the prompt is on screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+
+from ollama_cli.app import EXIT_OK
+from ollama_cli.repl.completer import ReplCompleter, Source
+from ollama_cli.repl.handlers import COMMANDS
+from ollama_cli.repl.keys import key_bindings, unwrap_block
+from ollama_cli.repl.slash import EndSession
+from ollama_cli.repl.state import ReplState
+from ollama_cli.repl.toolbar import toolbar_text
+from ollama_cli.repl.turn import answer
+
+if TYPE_CHECKING:
+    from prompt_toolkit.input import Input
+    from prompt_toolkit.output import Output
+
+    from ollama_cli.app import App
+
+PROMPT = ">>> "
+CONTINUATION = "... "
+
+
+async def run_repl(app: App) -> int:
+    """``ollama-cli chat``."""
+    state = ReplState.start(app)
+    return await repl_loop(state, build_session(state))
+
+
+def build_session(
+    state: ReplState,
+    *,
+    input: Input | None = None,
+    output: Output | None = None,
+    history: History | None = None,
+) -> PromptSession[str]:
+    return PromptSession(
+        PROMPT,
+        history=history if history is not None else input_history(state),
+        auto_suggest=AutoSuggestFromHistory(),
+        completer=ReplCompleter(COMMANDS, sources(state)),
+        complete_while_typing=True,
+        key_bindings=key_bindings(),
+        bottom_toolbar=lambda: toolbar_text(state),
+        prompt_continuation=CONTINUATION,
+        input=input,
+        output=output,
+    )
+
+
+def input_history(state: ReplState) -> History:
+    """Lines typed in earlier sessions (Up, Ctrl-R, suggestions); in memory if unwritable."""
+    path = state.app.paths.input_history
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(exist_ok=True)
+    except OSError as exc:
+        state.say(f"warning: cannot keep input history in {path} ({exc.strerror})", dim=True)
+        return InMemoryHistory()
+    return FileHistory(str(path))
+
+
+def sources(state: ReplState) -> dict[str, Source]:
+    """Where each kind of slash-command argument gets its values."""
+
+    def providers() -> Iterable[tuple[str, str]]:
+        return [(n, c.default_model) for n, c in state.app.config.providers.items()]
+
+    def models() -> Iterable[tuple[str, str]]:
+        return [(m, "") for m in state.models.get(state.target()[0])]
+
+    def conversations() -> Iterable[tuple[str, str]]:
+        store = state.conversation.store
+        rows = store.list_conversations(limit=50) if store is not None else []
+        return [(r.id, r.title or "") for r in rows]
+
+    return {"provider": providers, "model": models, "conversation": conversations}
+
+
+async def repl_loop(state: ReplState, session: PromptSession[str], *, signals: bool = True) -> int:
+    """Read and handle lines until Ctrl-D or ``/exit``; returns the exit status."""
+    greet(state)
+    try:
+        with ctrl_c_cancels(state, session) if signals else contextlib.nullcontext():
+            while True:
+                try:
+                    line = await session.prompt_async(
+                        handle_sigint=False, pre_run=lambda: after_first_paint(state, session)
+                    )
+                except KeyboardInterrupt:
+                    continue
+                except EOFError:
+                    break
+                if not await handle(state, line):
+                    break
+    finally:
+        await state.close()
+    return EXIT_OK
+
+
+def greet(state: ReplState) -> None:
+    provider, model = state.target()
+    conversation = state.conversation
+    if conversation.id is not None:
+        count = len(conversation.messages)
+        state.say(f"continuing conversation {conversation.id} ({count} messages)", dim=True)
+    state.say(f"{provider} · {model} · /help for commands · Ctrl-D to quit", dim=True)
+
+
+def after_first_paint(state: ReplState, session: PromptSession[str]) -> None:
+    """Once the prompt is drawn, fetch the current provider's models for completion."""
+
+    def fetch(_: Any) -> None:
+        session.app.after_render -= fetch
+        state.models.want(state.target()[0])
+
+    session.app.after_render += fetch
+
+
+async def handle(state: ReplState, line: str) -> bool:
+    """Run one line as a task (what Ctrl-C cancels); False when the session should end."""
+    if not line.strip():
+        return True
+    task = asyncio.ensure_future(act(state, line))
+    state.busy = task
+    try:
+        await asyncio.wait({task})
+    except asyncio.CancelledError:
+        task.cancel()  # the whole REPL is being stopped (SIGTERM): stop the line too
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise
+    finally:
+        state.busy = None
+    if task.cancelled():
+        state.say("(interrupted)", dim=True)
+        state.say("")
+        return True
+    return task.result()
+
+
+async def act(state: ReplState, line: str) -> bool:
+    from ollama_cli.history import HistoryError
+
+    try:
+        if line.startswith("/") and not line.startswith("//"):
+            await COMMANDS.dispatch(state, line)
+        else:
+            text = unwrap_block(line)
+            text = text[1:] if text.startswith("//") else text
+            if text.strip():
+                await answer(state, text)
+    except EndSession:
+        return False
+    except HistoryError as exc:
+        state.say(f"history: {exc}")
+    return True
+
+
+@contextlib.contextmanager
+def ctrl_c_cancels(state: ReplState, session: PromptSession[str]) -> Iterator[None]:
+    """While a line is being handled, SIGINT cancels it; at the prompt it clears the line."""
+    loop = asyncio.get_running_loop()
+
+    def on_sigint() -> None:
+        if state.busy is not None and not state.busy.done():
+            state.busy.cancel()
+        elif session.app.is_running:
+            session.app.key_processor.send_sigint()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, Windows
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)

@@ -1,0 +1,37 @@
+"""The bottom toolbar: who answers (the provider that really answered, after a fallback),
+with which model, the last answer's tokens and latency, and the last fallback notice."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ollama_cli.repl.state import LastAnswer, ReplState
+
+SEPARATOR = "  │  "
+
+
+def toolbar_text(state: ReplState) -> str:
+    last = state.last
+    if last is not None and last.provider:
+        provider, model = last.provider, last.model or "-"
+    else:
+        provider, model = state.target()
+    parts = [f"{provider} · {model}"]
+    if last is not None:
+        parts.append(answer_summary(last))
+    if state.fallback:
+        parts.append(f"fell back: {state.fallback}")
+    return " " + SEPARATOR.join(parts)
+
+
+def answer_summary(last: LastAnswer) -> str:
+    if last.outcome == "failed" and not last.output_tokens:
+        return f"no answer ({duration(last.latency_ms)})"
+    tokens = f"{last.input_tokens} in / {last.output_tokens} out tokens"
+    text = f"{tokens} · {duration(last.latency_ms)}"
+    return f"{text} · interrupted" if last.outcome != "ok" else text
+
+
+def duration(ms: int) -> str:
+    return f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s"

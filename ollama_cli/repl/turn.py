@@ -1,0 +1,104 @@
+"""One REPL turn: route the prompt, stream the answer through the renderer, store it.
+
+The conversation and the request are the ones ``complete`` uses (``Conversation``,
+``request_for``), with the REPL's current provider and model. Ctrl-C cancels the task running
+this coroutine: the partial answer stays on screen, in the context and in history, marked
+interrupted. When every provider fails, the trace is shown and the session goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ollama_cli.repl.state import LastAnswer
+from ollama_cli.router import RouteRequest, RoutingError
+from ollama_cli.turn import request_for
+
+if TYPE_CHECKING:
+    from ollama_cli.repl.state import ReplState
+    from ollama_cli.router import RouteResult
+
+
+def request(state: ReplState, prompt: str, provider: str | None = None) -> RouteRequest:
+    """The routed request for ``prompt``; ``provider`` (``/retry NAME``) goes first, at its
+    default model, for this turn only."""
+    base = request_for(state.app, state.conversation, prompt)
+    if provider is None or provider == state.provider:
+        return replace(base, provider=state.provider, model=state.model)
+    return replace(base, provider=provider, model=None)
+
+
+async def answer(state: ReplState, prompt: str, provider: str | None = None) -> None:
+    """Ask, show and store one answer (cancel the task to interrupt it)."""
+    from ollama_cli.render import make_renderer
+
+    conversation = state.conversation
+    routed = state.router.stream(request(state, prompt, provider))
+    renderer = make_renderer(state.console, raw=state.raw, notices=state.console)
+    state.fallback = None
+    state.unanswered = None
+    outcome = "failed"
+    started = time.perf_counter()
+    conversation.add_user(prompt)
+    try:
+        with renderer:
+            state.renderer = renderer
+            renderer.status(f"waiting for {provider or state.target()[0]}…")
+            async for text in routed:
+                renderer.feed(text)
+                conversation.stream_text(text, routed.result.provider, routed.result.model)
+        outcome = "ok"
+    except RoutingError:
+        outcome = "failed"
+    except asyncio.CancelledError:
+        outcome = "interrupted"
+        raise
+    finally:
+        state.renderer = None
+        await routed.aclose()
+        latency = round((time.perf_counter() - started) * 1000)
+        result = routed.result
+        conversation.add_answer(result, latency_ms=latency, interrupted=outcome == "interrupted")
+        _settle(state, prompt, result, LastAnswer.of(result, latency, outcome))
+    if outcome == "failed":
+        show_failure(state, result)
+    state.say("")
+
+
+def _settle(state: ReplState, prompt: str, result: RouteResult, last: LastAnswer) -> None:
+    """Update the toolbar's record; a prompt that got no text at all leaves the context (two
+    questions in a row confuse models) but stays ready for ``/retry``."""
+    state.last = last
+    if not result.text:
+        messages = state.conversation.messages
+        if messages and messages[-1].role == "user":
+            messages.pop()
+        state.unanswered = prompt
+
+
+def show_failure(state: ReplState, result: RouteResult) -> None:
+    """Every failed attempt, dimmed, then the reason in one line."""
+    for attempt in result.attempts:
+        if attempt.outcome != "ok":
+            state.say(f"  {attempt.line()}", dim=True)
+    reason = result.error or "no provider could answer"
+    state.say(f"{reason} (/providers shows their health; /retry asks again)")
+
+
+async def retry(state: ReplState, provider: str | None = None) -> None:
+    """Ask the last question again, without its last answer in the context."""
+    prompt = state.unanswered
+    messages = state.conversation.messages
+    if prompt is None:
+        last_user = next(
+            (i for i in range(len(messages) - 1, -1, -1) if messages[i].role == "user"), None
+        )
+        if last_user is None:
+            state.say("nothing to retry yet")
+            return
+        prompt = messages[last_user].content
+        del messages[last_user:]
+    await answer(state, prompt, provider)
