@@ -40,26 +40,18 @@ from providers.types import ChatRequest, ChatResult, Chunk, Health
 #: Error ``code``/``type`` values (OpenAI, vLLM, llama.cpp, HF router) and what they mean.
 #: Anything unlisted falls back on the HTTP status, or on "unavailable" mid-stream.
 ERROR_CODES: dict[str, type[ProviderError]] = {
-    "context_length_exceeded": ContextLengthError,
-    "exceed_context_size_error": ContextLengthError,
-    "rate_limit_exceeded": RateLimitError,
-    "rate_limit_error": RateLimitError,
-    "insufficient_quota": RateLimitError,
-    "model_not_found": ModelNotFoundError,
-    "model_not_supported": ModelNotFoundError,
-    "server_error": ProviderUnavailableError,
-    "internal_error": ProviderUnavailableError,
-    "overloaded_error": ProviderUnavailableError,
-    "service_unavailable": ProviderUnavailableError,
-    "invalid_api_key": ProviderAuthError,
-    "authentication_error": ProviderAuthError,
-    "permission_error": ProviderAuthError,
-    "content_filter": ContentFilteredError,
-    "content_policy_violation": ContentFilteredError,
-    "invalid_prompt": ContentFilteredError,
-    "bio_policy": ContentFilteredError,
-    "misalignment_policy_violation": ContentFilteredError,
-    "invalid_request_error": BadRequestError,
+    code: cls
+    for cls, codes in (
+        (ContextLengthError, ("context_length_exceeded", "exceed_context_size_error")),
+        (RateLimitError, ("rate_limit_exceeded", "rate_limit_error", "insufficient_quota")),
+        (ModelNotFoundError, ("model_not_found", "model_not_supported")),
+        (ProviderAuthError, ("invalid_api_key", "authentication_error", "permission_error")),
+        (ProviderUnavailableError, ("server_error", "internal_error", "overloaded_error")),
+        (ContentFilteredError, ("content_filter", "content_policy_violation", "invalid_prompt")),
+        (ContentFilteredError, ("bio_policy", "misalignment_policy_violation")),
+        (BadRequestError, ("invalid_request_error",)),
+    )
+    for code in codes
 }
 
 #: Phrases servers use for an over-long prompt when they give no usable code.
@@ -255,11 +247,16 @@ def error_from_payload(name: str, error: Any, *, where: str = "") -> ProviderErr
     status = _status_of(error)
     if status is not None:
         return type(error_for_status(name, status, detail))(msg, provider=name)
-    for cls in (RateLimitError, ModelNotFoundError, ContentFilteredError, ProviderAuthError):
+    # Checked in this order: an invalid_request_error whose code says more says more.
+    for cls in (
+        RateLimitError,
+        ModelNotFoundError,
+        ContentFilteredError,
+        ProviderAuthError,
+        BadRequestError,
+    ):
         if _means(codes, cls):
             return cls(msg, provider=name)
-    if _means(codes, BadRequestError):
-        return BadRequestError(msg, provider=name)
     # A server-side failure mid-answer: another try, or another provider, may well work.
     return ProviderUnavailableError(msg, provider=name)
 

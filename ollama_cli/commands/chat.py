@@ -11,11 +11,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ollama_cli.app import App
+    from ollama_cli.commands import Subparsers
 
 
-def add_parser(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], parent: argparse.ArgumentParser
-) -> None:
+def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "chat",
         parents=[parent],

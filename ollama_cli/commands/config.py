@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +68,8 @@ def run_show(app: App) -> int:
 
 
 def run_init(app: App) -> int:
+    from importlib import resources
+
     from ollama_cli.app import UsageError
 
     target = Path(app.args.config) if app.args.config else app.paths.default_config

@@ -190,8 +190,10 @@ class HistoryStore:
             (wanted, wanted + "\U0010ffff"),
         )
         ids = [row["id"] for row in rows]
-        if wanted in ids or len(ids) == 1:
-            return wanted if wanted in ids else ids[0]
+        if wanted in ids:
+            return wanted
+        if len(ids) == 1:
+            return str(ids[0])
         if not ids:
             raise HistoryError(f"no conversation matches {prefix!r}")
         raise HistoryError(f"{prefix!r} matches {len(ids)} conversations: be more specific")

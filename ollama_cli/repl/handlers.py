@@ -88,13 +88,17 @@ async def list_models(state: ReplState, arg: str) -> None:
     if not names:
         state.say(f"{name} lists no models")
     for model in sorted(names):
+        is_current = same_model(model, current)
         marks = [
-            m for m, on in (("current", model == current), ("default", model == default)) if on
+            m for m, on in (("current", is_current), ("default", same_model(model, default))) if on
         ]
-        state.say(
-            f"{'*' if model == current else ' '} {model}"
-            + (f"  ({', '.join(marks)})" if marks else "")
-        )
+        note = f"  ({', '.join(marks)})" if marks else ""
+        state.say(f"{'*' if is_current else ' '} {model}{note}")
+
+
+def same_model(listed: str, wanted: str) -> bool:
+    """Ollama lists ``llama3.2:latest`` for the model asked for as ``llama3.2``."""
+    return listed in (wanted, f"{wanted}:latest")
 
 
 @COMMANDS.command("providers", "check every configured provider (concurrently)")
