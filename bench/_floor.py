@@ -28,8 +28,12 @@ def request_for(protocol: str) -> tuple[str, dict[str, str], dict[str, Any]]:
         return "/api/chat", {}, {"model": "llama3.2", "messages": messages, "stream": True}
     if protocol == "anthropic":
         headers = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
-        body = {"model": "claude-sonnet-4-5", "max_tokens": 1024, "messages": messages,
-                "stream": True}  # fmt: skip
+        body = {
+            "model": "claude-sonnet-4-5",
+            "max_tokens": 1024,
+            "messages": messages,
+            "stream": True,
+        }
         return "/v1/messages", headers, body
     if protocol == "gemini":
         path = "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"

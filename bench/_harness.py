@@ -48,13 +48,23 @@ SCRUBBED = (
     "https_proxy",
     "all_proxy",
     "PYTHONPROFILEIMPORTTIME",
+    # Set in this development environment, not on a user's machine: without bytecode
+    # caching every run recompiles the app's own modules (see docs/performance.md).
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONUNBUFFERED",
 )
+#: Bytecode cache for benchmarked processes, outside the working tree.
+PYCACHE = Path(tempfile.gettempdir()) / "ollama-cli-bench-pycache"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 @dataclass(frozen=True)
 class Stat:
-    """One measured row: milliseconds over ``runs`` runs, and the goal it is held to."""
+    """One measured row: milliseconds over ``runs`` runs, and the goal it is held to.
+
+    ``cpu_ms`` (whole-process rows) is the median user+system CPU time of the child: it
+    barely moves when other work shares the machine, where wall time does.
+    """
 
     name: str
     median_ms: float
@@ -63,48 +73,63 @@ class Stat:
     runs: int
     goal: str = ""
     ok: bool | None = None
+    cpu_ms: float | None = None
 
     def row(self) -> str:
         verdict = {True: "ok", False: "MISSED", None: ""}[self.ok]
         spread = f"{self.min_ms:.1f}–{self.max_ms:.1f}"
+        cpu = "" if self.cpu_ms is None else f"{self.cpu_ms:.0f}"
         return (
-            f"{self.name:<46}{self.median_ms:>9.1f}{spread:>16}{self.runs:>6}  "
-            f"{self.goal:<22}{verdict}"
+            f"{self.name:<48}{self.median_ms:>9.1f}{spread:>15}{cpu:>6}{self.runs:>5}  "
+            f"{self.goal:<20}{verdict}"
         ).rstrip()
 
 
-def stat(name: str, samples: Sequence[float], goal_ms: float | None = None, goal: str = "") -> Stat:
+@dataclass
+class Samples:
+    """Wall-clock milliseconds, and CPU milliseconds when a child process was timed."""
+
+    wall: list[float]
+    cpu: list[float] | None = None
+
+
+def stat(
+    name: str,
+    samples: Samples | Sequence[float],
+    goal_ms: float | None = None,
+    goal: str = "",
+) -> Stat:
     """Summarise ``samples`` (ms); ``goal_ms`` is a ceiling on the median."""
-    median = statistics.median(samples)
+    if not isinstance(samples, Samples):
+        samples = Samples(list(samples))
+    wall = samples.wall
+    median = statistics.median(wall)
     ok = None if goal_ms is None else median <= goal_ms
     if goal_ms is not None and not goal:
         goal = f"≤ {goal_ms:.0f} ms"
-    return Stat(name, round(median, 2), round(min(samples), 2), round(max(samples), 2),
-                len(samples), goal, ok)  # fmt: skip
+    cpu = round(statistics.median(samples.cpu), 1) if samples.cpu else None
+    return Stat(
+        name, round(median, 2), round(min(wall), 2), round(max(wall), 2), len(wall), goal, ok, cpu
+    )
 
 
-def timed(fn: Callable[[], object], *, runs: int, warmup: int = 2) -> list[float]:
-    """Milliseconds per call of ``fn`` after ``warmup`` unrecorded calls."""
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
+async def time_calls(
+    calls: Mapping[str, Callable[[], Awaitable[object]]], *, runs: int, warmup: int = 10
+) -> dict[str, Samples]:
+    """Wall and CPU milliseconds per awaited call, in turns (A B C A B C …) after a warm-up.
 
-
-async def timed_async(
-    fn: Callable[[], Awaitable[object]], *, runs: int, warmup: int = 5
-) -> list[float]:
-    for _ in range(warmup):
-        await fn()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        await fn()
-        samples.append((time.perf_counter() - started) * 1000)
+    CPU is this process's: the loopback servers run in child processes (bench/_servers.py),
+    so it is the client's work alone.
+    """
+    samples = {name: Samples([], []) for name in calls}
+    for number in range(warmup + runs):
+        for name, call in calls.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            await call()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            if number >= warmup:
+                samples[name].wall.append(wall * 1000)
+                samples[name].cpu.append(cpu * 1000)  # type: ignore[union-attr]
     return samples
 
 
@@ -121,29 +146,58 @@ def run_command(
     return done
 
 
-def time_command(
-    argv: Sequence[str],
-    env: Mapping[str, str],
-    *,
-    runs: int,
-    warmup: int = 2,
-    expect: int | None = 0,
-    check: Callable[[bytes], bool] | None = None,
-) -> list[float]:
-    """Whole-process wall time (fork to exit) of ``argv``, in ms.
+@dataclass(frozen=True)
+class Command:
+    """A command line to time, with its environment and a check of its first output."""
 
-    stdout goes to a pipe (as in ``complete … | less``); stdin is /dev/null, so commands
-    that read a non-TTY stdin read nothing. The first run is checked, not timed.
+    argv: Sequence[str]
+    env: Mapping[str, str]
+    expect: int | None = 0
+    check: Callable[[bytes], bool] | None = None
+
+
+def time_commands(
+    commands: Mapping[str, Command], *, runs: int, warmup: int = 2
+) -> dict[str, Samples]:
+    """Whole-process wall time (fork to exit) and CPU time of each command, in ms.
+
+    Commands take turns (A B C A B C …) so a burst of load from elsewhere hits all of them
+    alike. stdout goes to a pipe that is drained (as in ``complete … | less``); stdin is
+    /dev/null. Each command's first run is checked, not timed.
     """
-    first = run_command(argv, env, expect=expect)
-    if check is not None and not check(first.stdout):
-        raise SystemExit(f"bench: unexpected output from {' '.join(argv)}: {first.stdout[:300]!r}")
+    for command in commands.values():
+        first = run_command(command.argv, command.env, expect=command.expect)
+        if command.check is not None and not command.check(first.stdout):
+            raise SystemExit(
+                f"bench: unexpected output from {' '.join(command.argv)}: {first.stdout[:300]!r}"
+            )
+    samples = {name: Samples([], []) for name in commands}
+    for number in range(warmup + runs):
+        for name, command in commands.items():
+            wall, cpu = _run_once(command)
+            if number >= warmup:
+                samples[name].wall.append(wall)
+                samples[name].cpu.append(cpu)  # type: ignore[union-attr]
+    return samples
 
-    def once() -> None:
-        subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.DEVNULL, env=dict(env), check=False)  # fmt: skip
 
-    return timed(once, runs=runs, warmup=warmup)
+def _run_once(command: Command) -> tuple[float, float]:
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        command.argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=dict(command.env),
+    )
+    assert child.stdout is not None
+    while child.stdout.read(65536):
+        pass
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = (time.perf_counter() - started) * 1000
+    child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, for its rusage
+    child.stdout.close()
+    return wall, (usage.ru_utime + usage.ru_stime) * 1000
 
 
 def sandbox(prefix: str) -> Path:
@@ -154,26 +208,41 @@ def sandbox(prefix: str) -> Path:
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
     """This process's environment minus keys, proxies and hosts, with ``home`` as the app's."""
     env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
-    env.update(OLLAMA_CLI_HOME=str(home), NO_COLOR="1", NO_PROXY="127.0.0.1,localhost")
+    env.update(
+        OLLAMA_CLI_HOME=str(home),
+        NO_COLOR="1",
+        NO_PROXY="127.0.0.1,localhost",
+        PYTHONPYCACHEPREFIX=str(PYCACHE),
+    )
     env.update(extra)
     return env
 
 
-def write_config(home: Path, urls: Mapping[str, str], chain: Iterable[str], extra: str = "") -> Path:
+def write_config(
+    home: Path,
+    urls: Mapping[str, str],
+    chain: Iterable[str],
+    *,
+    router: Mapping[str, object] | None = None,
+    extra: str = "",
+) -> Path:
     """A config where only ``urls``' providers are enabled, each on a loopback URL.
 
-    ``urls`` maps a built-in provider name (ollama, claude, gemini, codex, hf) to its
-    base URL; every other built-in is disabled, ``local`` included (it would load a model).
-    ``extra`` is appended verbatim (e.g. another ``[providers.X]`` table).
+    ``urls`` maps a built-in provider name (ollama, claude, gemini, codex, hf) to its base
+    URL; every other built-in is disabled, ``local`` included (it would load a model).
+    ``router`` adds ``[router]`` keys; ``extra`` is appended (e.g. a ``[providers.X]`` table).
+    The result is checked: no enabled provider may point anywhere but loopback.
     """
-    lines = ["[router]", f"chain = {json.dumps(list(chain))}", "retries = 0", ""]
+    lines = ["[router]", f"chain = {json.dumps(list(chain))}"]
+    lines += [f"{key} = {json.dumps(value)}" for key, value in (router or {}).items()]
+    lines.append("")
     for name in ("ollama", "claude", "gemini", "codex", "hf", "local"):
         lines.append(f"[providers.{name}]")
         if name not in urls:
             lines += ["enabled = false", ""]
             continue
         key = "host" if name == "ollama" else "base_url"
-        lines += [f'{key} = "{urls[name]}"', ""]
+        lines += [f"{key} = {json.dumps(urls[name])}", ""]
     path = home / "config.toml"
     path.write_text("\n".join(lines) + extra)
     assert_loopback_only(path, home)
@@ -196,8 +265,8 @@ def assert_loopback_only(path: Path, home: Path) -> None:
 
 def print_table(title: str, stats: Sequence[Stat], notes: Sequence[str] = ()) -> None:
     print(f"\n== {title}")
-    header = f"{'measure':<46}{'median ms':>9}{'min–max ms':>16}{'runs':>6}  {'goal':<22}"
-    print(header.rstrip())
+    if stats:
+        print(f"{'measure':<48}{'median ms':>9}{'min–max ms':>15}{'cpu':>6}{'runs':>5}  goal")
     for s in stats:
         print(s.row())
     for note in notes:
@@ -209,8 +278,11 @@ def write_json(name: str, stats: Sequence[Stat], **extra: object) -> Path:
     path = RESULTS / f"{name}.json"
     data = {
         "benchmark": name,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},  # fmt: skip
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "measures": [asdict(s) for s in stats],
         **extra,
     }
@@ -218,13 +290,15 @@ def write_json(name: str, stats: Sequence[Stat], **extra: object) -> Path:
     return path
 
 
-def report(name: str, title: str, stats: Sequence[Stat], notes: Sequence[str] = (), **extra: object) -> None:
+def report(
+    name: str, title: str, stats: Sequence[Stat], notes: Sequence[str] = (), **extra: object
+) -> None:
     print_table(title, stats, notes)
     path = write_json(name, stats, notes=list(notes), **extra)
     print(f"   wrote {path.relative_to(ROOT)}")
 
 
-def runs_from_env(default: int) -> int:
-    """``BENCH_RUNS`` scales every run count (e.g. 0.2 for a smoke run)."""
+def runs(default: int) -> int:
+    """``default`` scaled by ``BENCH_SCALE`` (e.g. 0.2 for a quick smoke run), at least 3."""
     scale = float(os.environ.get("BENCH_SCALE", "1"))
     return max(3, round(default * scale))

@@ -13,6 +13,7 @@ Run directly: ``python bench/_servers.py ollama`` prints the URL and serves unti
 from __future__ import annotations
 
 import contextlib
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,12 +25,45 @@ if str(ROOT) not in sys.path:
 
 PROTOCOLS = ("ollama", "anthropic", "gemini", "openai")
 TOKEN_COUNT = 200
-_WORDS = ("the", "router", "walks", "its", "chain", "until", "a", "provider", "answers",
-          "streaming", "tokens", "back")  # fmt: skip
+_WORDS = (
+    "the",
+    "router",
+    "walks",
+    "its",
+    "chain",
+    "until",
+    "a",
+    "provider",
+    "answers",
+    "streaming",
+    "tokens",
+    "back",
+)
 
-#: What every answer streams: 200 tokens of one word and a space (about 1.3 KB of text).
-TOKENS = [f"{_WORDS[i % len(_WORDS)]} " for i in range(TOKEN_COUNT)]
+#: What every answer streams: 200 tokens of one word and a space (about 1.3 KB of text);
+#: the last word appears nowhere else, so a terminal driver can wait for the end.
+LAST_WORD = "fin"
+TOKENS = [f"{_WORDS[i % len(_WORDS)]} " for i in range(TOKEN_COUNT - 1)] + [f"{LAST_WORD} "]
 ANSWER = "".join(TOKENS)
+
+
+def serve_without_nagle() -> None:
+    """Set TCP_NODELAY on every accepted connection, as real servers do (Go's net/http,
+    which Ollama uses, does by default).
+
+    Without it the chunked terminator, a tiny write after the last event, waits for the
+    client's delayed ACK: 40 ms at the end of every answer that a real server never adds,
+    charged to any client that reads the body to its end.
+    """
+    from tests.wire.loopback import LoopbackServer
+
+    serve = LoopbackServer._serve
+
+    def serve_nodelay(self: LoopbackServer, conn: socket.socket) -> None:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        serve(self, conn)
+
+    LoopbackServer._serve = serve_nodelay  # type: ignore[method-assign]
 
 
 def start(protocol: str) -> object:
@@ -86,6 +120,7 @@ def served(protocol: str) -> Iterator[str]:
 
 
 def main() -> None:
+    serve_without_nagle()
     server = start(sys.argv[1])
     print(server.url, flush=True)  # type: ignore[attr-defined]
     sys.stdin.read()  # serve until the parent closes our stdin (or exits)

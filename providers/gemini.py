@@ -33,7 +33,14 @@ from providers.errors import (
     ProviderUnavailableError,
     RateLimitError,
 )
-from providers.http import error_detail, error_for_status, make_client, redact, translating
+from providers.http import (
+    error_detail,
+    error_for_status,
+    host_of,
+    make_client,
+    redact,
+    translating,
+)
 from providers.types import ChatRequest, ChatResult, Chunk, Health, Usage
 
 API_VERSION = "v1beta"
@@ -196,7 +203,7 @@ def _classify(
     # E.g. "User location is not supported": no retry helps, another provider may.
     if error.get("status") == "FAILED_PRECONDITION":
         return ProviderAuthError(base.message, provider=name)
-    if status == 400 and "token" in lowered and "exceed" in lowered:
+    if status == 400 and "token count" in lowered and "exceed" in lowered:
         return ContextLengthError(base.message, provider=name)
     if isinstance(base, RateLimitError) and base.retry_after is None:
         base.retry_after = _retry_delay(details)
@@ -353,8 +360,15 @@ class GeminiProvider(BaseProvider):
         for _ in range(MAX_MODEL_PAGES):
             async with translating(self.name, self.base_url):
                 response = await client.get(f"/{API_VERSION}/models", params=params)
+            if response.status_code == 404:
+                # Every Gemini API has this listing: base_url must point somewhere else.
+                raise ProviderUnavailableError(
+                    f"{self.name}: HTTP 404 for {response.url.path} on {host_of(self.base_url)}"
+                    " (is base_url a Gemini API endpoint?)",
+                    provider=self.name,
+                )
             self._check(response)
-            page, token = model_names(load_json(self.name, response.content)[0])
+            page, token = model_names(next(iter(load_json(self.name, response.content)), {}))
             names += page
             if token is None:
                 break
@@ -371,10 +385,15 @@ class GeminiProvider(BaseProvider):
 
     def _http(self) -> httpx.AsyncClient:
         """The client, made on first use; a missing key fails here, before any connection."""
-        key = self.settings.api_key
+        key = (self.settings.api_key or "").strip()
+        env = self.settings.api_key_env or self.key_envs[0]
         if not key:
-            env = self.settings.api_key_env or self.key_envs[0]
             raise ProviderAuthError(f"{self.name}: {env} is not set", provider=self.name)
+        if not (key.isascii() and key.isprintable()):
+            # httpx would fail on the header with an error outside the taxonomy.
+            raise ProviderAuthError(
+                f"{self.name}: {env} holds characters no API key has", provider=self.name
+            )
         if self._client is None:
             self._client = make_client(self.settings, self.base_url, {"x-goog-api-key": key})
         return self._client

@@ -10,6 +10,7 @@ flag checked between tokens ends the generation promptly when the consumer goes 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import contextlib
 import importlib.util
@@ -47,6 +48,7 @@ class _Loaded:
     llama: Any
     n_ctx: int
     lock: threading.Lock = field(default_factory=threading.Lock)
+    closed: bool = False
 
 
 # The one piece of module-level mutable state in ``providers``, on purpose: a loaded model is
@@ -55,6 +57,24 @@ class _Loaded:
 # object must share the one lock that keeps its generations apart.
 _LOADED: dict[tuple[str, int, int], _Loaded] = {}
 _LOADING = threading.Lock()
+
+
+def unload_models(wait: float = 1.0) -> None:
+    """Free every cached model that no generation is using (waiting up to ``wait`` s).
+
+    Also runs at exit: a Llama freed later, during interpreter teardown, fails in its
+    ``__del__`` and prints a traceback the user did not deserve.
+    """
+    with _LOADING:
+        for key, loaded in list(_LOADED.items()):
+            if loaded.lock.acquire(timeout=wait):  # never free a model under a worker
+                del _LOADED[key]
+                loaded.closed = True
+                loaded.llama.close()
+                loaded.lock.release()
+
+
+atexit.register(unload_models)
 
 
 def default_threads(cpu_count: int | None) -> int:
@@ -255,6 +275,10 @@ class _Generation:
             self.emit(None)
 
     def _generate(self) -> None:
+        if self.model.closed:  # unloaded while this request waited for it
+            raise ProviderUnavailableError(
+                f"{self.name}: the model was unloaded", provider=self.name
+            )
         llama, n_ctx = self.model.llama, self.model.n_ctx
         prompt_tokens = count_prompt_tokens(llama, self.kwargs["messages"])
         if prompt_tokens >= n_ctx:

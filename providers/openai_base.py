@@ -64,6 +64,11 @@ CONTEXT_MARKERS = (
     "prompt is too long",
 )
 
+#: How servers say "no such model" when they give no usable code (HF router, OpenAI, vLLM).
+MODEL_MISSING = re.compile(
+    r"\bmodel\b.*\b(not found|does not exist|not supported)|\b(unknown|no such) model", re.I
+)
+
 STREAM_ENDED = "stream ended before the answer was finished"
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -227,7 +232,7 @@ def error_from_status(
     if 400 <= status < 500 and status not in (401, 403, 429):
         if _means(codes, ContextLengthError) or _mentions_context(detail):
             return ContextLengthError(msg, provider=name)
-        if _means(codes, ModelNotFoundError):
+        if _means(codes, ModelNotFoundError) or MODEL_MISSING.search(detail):
             return ModelNotFoundError(msg, provider=name)
         if _means(codes, ContentFilteredError):
             return ContentFilteredError(msg, provider=name)

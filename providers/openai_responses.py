@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from providers.errors import ProviderError, ProviderUnavailableError
+from providers.errors import ProviderUnavailableError
 from providers.openai_base import STREAM_ENDED, OpenAIBase, StreamState, error_from_payload
 from providers.types import ChatRequest, ChatResult, Chunk, Usage
 
@@ -96,7 +96,7 @@ class ResponsesStreamState:
                 self.text_seen = True
             return [Chunk(text=delta)]
         if kind == "error":
-            raise self._error(data.get("error") or data)
+            raise error_from_payload(self.name, data.get("error") or data, where="stream error: ")
         if kind in ("response.completed", "response.incomplete", "response.failed"):
             response = data.get("response")
             if not isinstance(response, dict):
@@ -115,9 +115,6 @@ class ResponsesStreamState:
         if self.final is None:
             raise ProviderUnavailableError(f"{self.name}: {STREAM_ENDED}", provider=self.name)
         return self.final
-
-    def _error(self, error: Any) -> ProviderError:
-        return error_from_payload(self.name, error, where="stream error: ")
 
 
 class OpenAIResponsesProvider(OpenAIBase):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, TypeAlias
 
-COMMANDS = ("chat", "complete", "providers", "models", "history", "config")
+COMMANDS = ("chat", "complete", "providers", "models", "history", "config", "completion")
 
 if TYPE_CHECKING:
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]

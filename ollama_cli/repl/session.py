@@ -21,6 +21,7 @@ from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
 from ollama_cli.app import EXIT_OK
+from ollama_cli.history import HistoryError
 from ollama_cli.repl.completer import ReplCompleter, Source
 from ollama_cli.repl.handlers import COMMANDS
 from ollama_cli.repl.keys import key_bindings, unwrap_block
@@ -103,7 +104,7 @@ async def repl_loop(state: ReplState, session: PromptSession[str], *, signals: b
             while True:
                 try:
                     line = await session.prompt_async(
-                        handle_sigint=False, pre_run=lambda: after_first_paint(state, session)
+                        handle_sigint=False, pre_run=lambda: fetch_models_once_drawn(state, session)
                     )
                 except KeyboardInterrupt:
                     continue
@@ -125,8 +126,9 @@ def greet(state: ReplState) -> None:
     state.say(f"{provider} · {model} · /help for commands · Ctrl-D to quit", dim=True)
 
 
-def after_first_paint(state: ReplState, session: PromptSession[str]) -> None:
-    """Once the prompt is drawn, fetch the current provider's models for completion."""
+def fetch_models_once_drawn(state: ReplState, session: PromptSession[str]) -> None:
+    """Once the prompt is on screen, fetch the current provider's models for completion
+    (a no-op when they are known or already being fetched)."""
 
     def fetch(_: Any) -> None:
         session.app.after_render -= fetch
@@ -158,8 +160,7 @@ async def handle(state: ReplState, line: str) -> bool:
 
 
 async def act(state: ReplState, line: str) -> bool:
-    from ollama_cli.history import HistoryError
-
+    """Run a slash command or send a message; False after ``/exit``."""
     try:
         if line.startswith("/") and not line.startswith("//"):
             await COMMANDS.dispatch(state, line)

@@ -71,16 +71,19 @@ class ReplState:
     _models: ModelCache | None = None
 
     @classmethod
-    def start(cls, app: App) -> ReplState:
+    def start(cls, app: App, out: TextIO | None = None) -> ReplState:
         """The state for ``ollama-cli chat`` with its flags (``--continue`` and friends)."""
         args = app.args
         conversation = Conversation.open(app, system=getattr(args, "system", None))
         provider, model = args.provider, args.model
-        if provider is None and model is None and conversation.last_provider:
-            provider, model = conversation.last_provider, conversation.last_model
-        color = sys.stdout.isatty() and "NO_COLOR" not in app.environ
+        last = conversation.last_provider
+        if provider is None and model is None and last in app.config.providers:
+            # Continue with whoever answered last, as `complete --continue` does.
+            provider, model = last, conversation.last_model
+        out = sys.stdout if out is None else out
+        color = out.isatty() and "NO_COLOR" not in app.environ
         raw = bool(getattr(args, "raw", False))
-        return cls(app, conversation, provider, model, raw=raw, color=color)
+        return cls(app, conversation, provider, model, raw=raw, out=out, color=color)
 
     @property
     def router(self) -> ProviderRouter:

@@ -43,10 +43,10 @@ async def answer(state: ReplState, prompt: str, provider: str | None = None) -> 
     outcome = "failed"
     started = time.perf_counter()
     conversation.add_user(prompt)
+    renderer.start(f"waiting for {provider or state.target()[0]}…")
+    state.renderer = renderer
     try:
         with renderer:
-            state.renderer = renderer
-            renderer.status(f"waiting for {provider or state.target()[0]}…")
             async for text in routed:
                 renderer.feed(text)
                 conversation.stream_text(text, routed.result.provider, routed.result.model)
@@ -65,6 +65,8 @@ async def answer(state: ReplState, prompt: str, provider: str | None = None) -> 
         _settle(state, prompt, result, LastAnswer.of(result, latency, outcome))
     if outcome == "failed":
         show_failure(state, result)
+    elif state.app.args.verbose:
+        show_trace(state, result)
     state.say("")
 
 
@@ -79,11 +81,16 @@ def _settle(state: ReplState, prompt: str, result: RouteResult, last: LastAnswer
         state.unanswered = prompt
 
 
+def show_trace(state: ReplState, result: RouteResult, *, failed_only: bool = False) -> None:
+    """One dimmed line per attempt (``-v``), or per failed attempt."""
+    for attempt in result.attempts:
+        if not (failed_only and attempt.outcome == "ok"):
+            state.say(f"  {attempt.line()}", dim=True)
+
+
 def show_failure(state: ReplState, result: RouteResult) -> None:
     """Every failed attempt, dimmed, then the reason in one line."""
-    for attempt in result.attempts:
-        if attempt.outcome != "ok":
-            state.say(f"  {attempt.line()}", dim=True)
+    show_trace(state, result, failed_only=True)
     reason = result.error or "no provider could answer"
     state.say(f"{reason} (/providers shows their health; /retry asks again)")
 

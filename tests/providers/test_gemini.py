@@ -9,7 +9,7 @@ tests/wire/gemini.py for the builders.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 
 import pytest
@@ -321,6 +321,22 @@ async def test_models_are_listed_across_pages(loopback: LoopbackServer) -> None:
     assert all("key=" not in r.path for r in loopback.requests)
 
 
+async def test_listing_404_means_a_wrong_base_url(
+    loopback: LoopbackServer, provider: GeminiProvider
+) -> None:
+    loopback.enqueue(Reply(status=404, body=b"Not Found", content_type="text/plain"))
+    with pytest.raises(ProviderUnavailableError, match="is base_url a Gemini API endpoint"):
+        await provider.health_check()
+
+
+async def test_base_url_with_a_path_prefix(loopback: LoopbackServer) -> None:
+    wire = GeminiWire(loopback).answer(["via proxy"])
+    provider = GeminiProvider(replace(wire.settings(), base_url=f"{loopback.url}/gemini/"))
+    assert (await provider.chat(ask())).text == "via proxy"
+    await provider.close()
+    assert loopback.requests[0].path == "/gemini/v1beta/models/gemini-2.5-flash:generateContent"
+
+
 ERRORS: list[tuple[Reply, type[ProviderError], str]] = [
     (api_key_invalid(), ProviderAuthError, "API key not valid"),
     (context_too_long(), ContextLengthError, "input token count"),
@@ -341,8 +357,16 @@ ERRORS: list[tuple[Reply, type[ProviderError], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("reply", "kind", "words"), ERRORS)
-@pytest.mark.parametrize("call", ["stream", "chat", "list_models"])
+@pytest.mark.parametrize(
+    ("call", "reply", "kind", "words"),
+    [
+        (call, *error)
+        for call in ("stream", "chat", "list_models")
+        for error in ERRORS
+        # A 404 on the listing means a wrong base_url: see test_listing_404_means_...
+        if not (call == "list_models" and error[1] is ModelNotFoundError)
+    ],
+)
 async def test_error_statuses_map_to_the_taxonomy(
     loopback: LoopbackServer,
     provider: GeminiProvider,
@@ -495,29 +519,44 @@ async def test_missing_key_fails_before_any_connection(
     assert wire.server.connections == 0
 
 
+@pytest.mark.parametrize("key", ["sëcret-kéy", "two\nlines"])
+async def test_unusable_key_fails_before_any_connection(wire: GeminiWire, key: str) -> None:
+    provider = GeminiProvider(wire.settings(api_key=key))
+    with pytest.raises(
+        ProviderAuthError, match=r"^gemini: GEMINI_API_KEY holds characters"
+    ) as caught:
+        await provider.chat(ask())
+    assert key not in str(caught.value)
+    assert wire.server.connections == 0
+    await provider.close()
+
+
 async def test_canary_key_never_in_url_or_messages(
     loopback: LoopbackServer, refused_url: str
 ) -> None:
-    # The server echoes the key it got, in the message and in DebugInfo, as Google does.
+    # Google's DebugInfo echoes the key it got (see api_key_invalid); say a proxy echoes
+    # it in the message too: the adapter must still never repeat it.
     wire = GeminiWire(loopback, key="the-right-key")
-    reply = api_key_invalid(echo=CANARY)
-    echoed = json.loads(reply.body)  # type: ignore[arg-type]
-    echoed["error"]["message"] = f"API key not valid: {CANARY}"
-    loopback.enqueue(Reply.json(echoed, status=400))
+    loopback.enqueue(error_reply(400, f"API key not valid. Got {CANARY}"))
     provider = GeminiProvider(wire.settings(api_key=CANARY))
+    calls: list[Callable[[], Awaitable[object]]] = [
+        lambda: provider.chat(ask()),
+        lambda: collect(provider.stream(ask())),
+        provider.list_models,
+    ]
     errors: list[ProviderError] = []
-    for call in (provider.chat(ask()), collect(provider.stream(ask())), provider.list_models()):
-        with pytest.raises(ProviderAuthError) as caught:
-            await call
-        errors.append(caught.value)
+    for call in calls:
+        with pytest.raises(ProviderAuthError) as auth:
+            await call()
+        errors.append(auth.value)
     await provider.close()
     offline = GeminiProvider(replace(wire.settings(api_key=CANARY), base_url=refused_url))
-    with pytest.raises(ProviderUnavailableError) as caught:
+    with pytest.raises(ProviderUnavailableError) as unreachable:
         await offline.chat(ask())
-    errors.append(caught.value)
+    errors.append(unreachable.value)
     await offline.close()
     assert all(CANARY not in str(e) and CANARY not in repr(e.args) for e in errors)
-    assert "[redacted]" in str(errors[0])
+    assert str(errors[0]) == "gemini: HTTP 400: API key not valid. Got [redacted]"
     assert all(CANARY not in r.path for r in loopback.requests)
 
 

@@ -37,6 +37,7 @@ from providers.local import (
     model_label,
     parse_part,
     resolve_model_file,
+    unload_models,
 )
 from providers.spec import ProviderSpec
 from providers.types import ChatRequest, Chunk, Message
@@ -366,6 +367,16 @@ async def test_cancelling_the_task_stops_generation(local: LocalProvider) -> Non
     with pytest.raises(asyncio.CancelledError):
         await task
     assert await no_generation_within(3.0)
+    assert "Paris" in (await local.chat(ask(temperature=0))).text
+
+
+@local_model
+async def test_unloading_frees_the_model_and_the_next_request_reloads_it(
+    local: LocalProvider,
+) -> None:
+    # unload_models also runs at exit, so no Llama is left for interpreter teardown.
+    assert "Paris" in (await local.chat(ask(temperature=0))).text
+    unload_models()
     assert "Paris" in (await local.chat(ask(temperature=0))).text
 
 

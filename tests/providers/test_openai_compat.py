@@ -9,13 +9,22 @@ from typing import Any
 import pytest
 
 from providers.errors import (
+    BadRequestError,
+    ContentFilteredError,
     ContextLengthError,
+    ModelNotFoundError,
     ProviderAuthError,
     ProviderError,
     ProviderUnavailableError,
     RateLimitError,
 )
-from providers.openai_compat import OpenAICompatibleProvider, build_chat_body
+from providers.openai_base import error_from_payload
+from providers.openai_compat import (
+    ChatStreamState,
+    OpenAICompatibleProvider,
+    build_chat_body,
+    parse_chat_reply,
+)
 from providers.types import ChatRequest, Chunk, Message, Usage
 from tests.wire.loopback import LoopbackServer, Pause, Reply, Reset, Stall
 from tests.wire.openai import (
@@ -27,6 +36,7 @@ from tests.wire.openai import (
     chat_stream,
     compat_settings,
     models_reply,
+    openai_handler,
     sse_data,
     text_reply,
     usage_chunk,
@@ -397,3 +407,59 @@ async def test_canary_key_never_reaches_an_error_message(loopback: LoopbackServe
 def test_body_without_options_is_minimal() -> None:
     body = build_chat_body(ChatRequest(messages=(Message("user", "hi"),), model="m"), stream=False)
     assert body == {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def test_stream_state_reads_chunks_without_a_network() -> None:
+    state = ChatStreamState("hf")
+    texts = [
+        state.feed("", chunk)
+        for chunk in [
+            chat_chunk("", role="assistant"),
+            chat_chunk("Hi", role="assistant"),
+            {"choices": [{"index": 1, "delta": {"content": "other choice"}}]},
+            {"choices": [{"index": 0, "delta": {"reasoning_content": "hidden"}}]},
+            chat_chunk(finish_reason="eos_token"),
+            usage_chunk((4, 1)),
+        ]
+    ]
+    assert texts == [[], [Chunk(text="Hi")], [], [], [], []]
+    assert state.finish() == Chunk(finish_reason="stop", usage=Usage(4, 1))
+
+
+def test_non_streamed_refusal_is_a_content_filter_finish() -> None:
+    data = {"choices": [{"message": {"content": None, "refusal": "No."}, "finish_reason": "stop"}]}
+    result = parse_chat_reply("hf", data, REQUEST)
+    assert (result.text, result.finish_reason) == ("No.", "content_filter")
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            {"code": 400, "message": "the request exceeds the available context size"},
+            ContextLengthError,
+        ),
+        ({"code": "404", "message": "The model `x` does not exist."}, ModelNotFoundError),
+        (
+            {"type": "invalid_request_error", "code": "model_not_found", "message": "m"},
+            ModelNotFoundError,
+        ),
+        ({"type": "invalid_request_error", "message": "bad value"}, BadRequestError),
+        ({"type": "authentication_error", "message": "expired"}, ProviderAuthError),
+        ({"code": "content_filter", "message": "flagged"}, ContentFilteredError),
+        ("plain words", ProviderUnavailableError),
+    ],
+)
+def test_in_band_error_table(error: Any, expected: type) -> None:
+    assert type(error_from_payload("hf", error)) is expected
+
+
+async def test_openai_handler_answers_every_route() -> None:
+    with LoopbackServer(openai_handler("Hello from the handler", models=["m1", "m2"])) as server:
+        p = OpenAICompatibleProvider(compat_settings(f"{server.url}/v1"))
+        try:
+            assert (await collect(p))[0] == "Hello from the handler"
+            assert (await p.chat(REQUEST)).text == "Hello from the handler"
+            assert await p.list_models() == ["m1", "m2"]
+        finally:
+            await p.close()

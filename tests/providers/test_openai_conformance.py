@@ -24,6 +24,14 @@ from typing import Any
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
+from openai.types.responses import (
+    ResponseCompletedEvent,
+    ResponseFailedEvent,
+    ResponseIncompleteEvent,
+    ResponseInputParam,
+    ResponseTextDeltaEvent,
+)
 
 from providers.errors import (
     BadRequestError,
@@ -39,189 +47,112 @@ from tests.wire.loopback import LoopbackServer, Reply
 from tests.wire.openai import SSE, STATUS_CASES, codex_settings, compat_settings
 
 KEY = "sk-test-key"
-MESSAGES = [{"role": "user", "content": "What's the weather like in SF?"}]
-REQUEST = ChatRequest(
-    messages=(Message("user", MESSAGES[0]["content"]),), model="gpt-4o-2024-08-06"
-)
+QUESTION = "What's the weather like in SF?"
+MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": QUESTION}]
+INPUT: ResponseInputParam = [{"role": "user", "content": QUESTION}]
+REQUEST = ChatRequest(messages=(Message("user", QUESTION),), model="gpt-4o-2024-08-06")
 
 
 def _data(obj: Any) -> str:
     return "data: " + json.dumps(obj, separators=(",", ":")) + "\n\n"
 
 
+# fmt: off
 def _chat_recording(
     cid: str, created: int, deltas: list[dict[str, Any]], finish: str, usage: list[int]
 ) -> str:
     """Rebuild the bytes of an openai-python chat stream recording from its parts."""
-    env = {
-        "id": cid,
-        "object": "chat.completion.chunk",
-        "created": created,
-        "model": "gpt-4o-2024-08-06",
-        "system_fingerprint": "fp_845eaabc1f",
-    }
+    env = {"id": cid, "object": "chat.completion.chunk", "created": created,
+           "model": "gpt-4o-2024-08-06", "system_fingerprint": "fp_845eaabc1f"}
     choice = {"index": 0, "delta": {}, "logprobs": None, "finish_reason": None}
     lines = [_data({**env, "choices": [{**choice, "delta": d}]}) for d in deltas]
     lines.append(_data({**env, "choices": [{**choice, "finish_reason": finish}]}))
     prompt, completion = usage
-    total = {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-    }
+    total = {"prompt_tokens": prompt, "completion_tokens": completion,
+             "total_tokens": prompt + completion}
     lines.append(_data({**env, "choices": [], "usage": total}))
     return "".join(lines) + "data: [DONE]\n\n"
 
 
+_ROLE = {"role": "assistant", "content": "", "refusal": None}
 CHAT_STREAM = _chat_recording(
-    "chatcmpl-9tXjg9DdaOfymTPDrSLfxslQEH0C2",
-    1723024748,
-    [{"role": "assistant", "content": "", "refusal": None}]
-    + [
-        {"content": t}
-        for t in ["I'm", " unable", " to", " provide", " real", "-time", " updates", "."]
-    ],
-    "stop",
-    [14, 47],
+    "chatcmpl-9tXjg9DdaOfymTPDrSLfxslQEH0C2", 1723024748,
+    [_ROLE, *({"content": t} for t in
+              ["I'm", " unable", " to", " provide", " real", "-time", " updates", "."])],
+    "stop", [14, 47],
 )
 CHAT_LENGTH_STREAM = _chat_recording(
-    "chatcmpl-9tXjkSxyTVUSWZRJFSZJgWBHzh2c3",
-    1723024752,
-    [{"role": "assistant", "content": "", "refusal": None}, {"content": '{"'}],
-    "length",
-    [17, 1],
+    "chatcmpl-9tXjkSxyTVUSWZRJFSZJgWBHzh2c3", 1723024752,
+    [_ROLE, {"content": '{"'}], "length", [17, 1],
 )
 CHAT_REFUSAL_STREAM = _chat_recording(
-    "chatcmpl-9tXmMGFPkLS0t0u0895fzYOblnfYa",
-    1723024914,
-    [{"role": "assistant", "content": None, "refusal": ""}]
-    + [
-        {"refusal": t}
-        for t in [
-            "I'm",
-            " sorry",
-            ",",
-            " but",
-            " I",
-            " can't",
-            " assist",
-            " with",
-            " that",
-            " request",
-            ".",
-        ]
-    ],
-    "stop",
-    [17, 12],
+    "chatcmpl-9tXmMGFPkLS0t0u0895fzYOblnfYa", 1723024914,
+    [{"role": "assistant", "content": None, "refusal": ""},
+     *({"refusal": t} for t in ["I'm", " sorry", ",", " but", " I", " can't", " assist",
+                                " with", " that", " request", "."])],
+    "stop", [17, 12],
 )
-CHAT_COMPLETION = {
-    "id": "chatcmpl-ABfvaueLEMLNYbT8YzpJxsmiQ6HSY",
-    "object": "chat.completion",
-    "created": 1727346142,
-    "model": "gpt-4o-2024-08-06",
-    "choices": [
-        {
-            "index": 0,
-            "message": {
-                "role": "assistant",
-                "content": (
-                    "I'm unable to provide real-time weather updates. To get the current weather "
-                    "in San Francisco, I recommend checking a reliable weather website or app "
-                    "like the Weather Channel or a local news station."
-                ),
-                "refusal": None,
-            },
-            "logprobs": None,
-            "finish_reason": "stop",
-        }
-    ],
-    "usage": {
-        "prompt_tokens": 14,
-        "completion_tokens": 37,
-        "total_tokens": 51,
-        "completion_tokens_details": {"reasoning_tokens": 0},
-    },
-    "system_fingerprint": "fp_b40fb1c6fb",
-}
+CHAT_COMPLETION = (
+    '{"id": "chatcmpl-ABfvaueLEMLNYbT8YzpJxsmiQ6HSY", "object": "chat.completion", "created": '
+    '1727346142, "model": "gpt-4o-2024-08-06", "choices": [{"index": 0, "message": {"role": '
+    '"assistant", "content": "I\'m unable to provide real-time weather updates. To get the '
+    'current weather in San Francisco, I recommend checking a reliable weather website or app '
+    'like the Weather Channel or a local news station.", "refusal": null}, "logprobs": null, '
+    '"finish_reason": "stop"}], "usage": {"prompt_tokens": 14, "completion_tokens": 37, '
+    '"total_tokens": 51, "completion_tokens_details": {"reasoning_tokens": 0}}, '
+    '"system_fingerprint": "fp_b40fb1c6fb"}'
+)
+RESPONSE = (
+    '{"id": "resp_689a0b2545288193953c892439b42e2800b2e36c65a1fd4b", "object": "response", '
+    '"created_at": 1754925861, "status": "completed", "background": false, "error": null, '
+    '"incomplete_details": null, "instructions": null, "max_output_tokens": null, '
+    '"max_tool_calls": null, "model": "gpt-4o-mini-2024-07-18", "output": [{"id": '
+    '"msg_689a0b2637b08193ac478e568f49e3f900b2e36c65a1fd4b", "type": "message", "status": '
+    '"completed", "content": [{"type": "output_text", "annotations": [], "logprobs": [], '
+    '"text": "I can\'t provide real-time updates, but you can easily check the current '
+    'weather in San Francisco using a weather website or app. Typically, San Francisco has '
+    'cool, foggy summers and mild winters, so it\'s good to be prepared for variable '
+    'weather!"}], "role": "assistant"}], "parallel_tool_calls": true, "previous_response_id": '
+    'null, "prompt_cache_key": null, "reasoning": {"effort": null, "summary": null}, '
+    '"safety_identifier": null, "service_tier": "default", "store": true, "temperature": 1.0, '
+    '"text": {"format": {"type": "text"}, "verbosity": "medium"}, "tool_choice": "auto", '
+    '"tools": [], "top_logprobs": 0, "top_p": 1.0, "truncation": "disabled", "usage": '
+    '{"input_tokens": 14, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 50, '
+    '"output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 64}, "user": null, '
+    '"metadata": {}}'
+)
 
-_RESP = {
-    "id": "resp_684b3e43e9648199951aea692dce026b010b42c5871a937b",
-    "object": "response",
-    "created_at": 1749761604,
-    "status": "in_progress",
-    "background": False,
-    "error": None,
-    "incomplete_details": None,
-    "instructions": None,
-    "max_output_tokens": 2048,
-    "model": "gpt-4-0613",
-    "output": [],
-    "parallel_tool_calls": True,
-    "previous_response_id": None,
-    "reasoning": {"effort": None, "summary": None},
-    "service_tier": "auto",
-    "store": True,
-    "temperature": 1.0,
-    "text": {"format": {"type": "text"}},
-    "tool_choice": "auto",
-    "tools": [],
-    "top_p": 1.0,
-    "truncation": "disabled",
-    "usage": None,
-    "user": None,
-    "metadata": {},
-}
+_RESP = json.loads(
+    '{"id":"resp_684b3e43e9648199951aea692dce026b010b42c5871a937b","object":"response",'
+    '"created_at":1749761604,"status":"in_progress","background":false,"error":null,'
+    '"incomplete_details":null,"instructions":null,"max_output_tokens":2048,"model":"gpt-4-0613",'
+    '"output":[],"parallel_tool_calls":true,"previous_response_id":null,"reasoning":{"effort":'
+    'null,"summary":null},"service_tier":"auto","store":true,"temperature":1.0,"text":{"format":'
+    '{"type":"text"}},"tool_choice":"auto","tools":[],"top_p":1.0,"truncation":"disabled",'
+    '"usage":null,"user":null,"metadata":{}}'
+)
 _MSG = "msg_684b3e45d0908199a9d13b395deba54e010b42c5871a937b"
 _DELTAS = ["I", "'m", " an", " artificial", " intelligence", " trained", " to", " assist", "."]
 _TEXT = "".join(_DELTAS)
-_ITEM = {
-    "id": _MSG,
-    "type": "message",
-    "status": "completed",
-    "content": [{"type": "output_text", "annotations": [], "text": _TEXT}],
-    "role": "assistant",
-}
+_PART = {"item_id": _MSG, "output_index": 0, "content_index": 0}
+_ITEM = {"id": _MSG, "type": "message", "status": "completed",
+         "content": [{"type": "output_text", "annotations": [], "text": _TEXT}],
+         "role": "assistant"}
+_USAGE = {"input_tokens": 10, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 16,
+          "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 26}
 
 
 def _responses_recording(terminal: dict[str, Any]) -> str:
+    """Rebuild the prism-php recording (trimmed deltas), ending in ``terminal``."""
     events: list[dict[str, Any]] = [
         {"type": "response.created", "response": _RESP},
         {"type": "response.in_progress", "response": _RESP},
-        {
-            "type": "response.output_item.added",
-            "output_index": 0,
-            "item": {
-                "id": _MSG,
-                "type": "message",
-                "status": "in_progress",
-                "content": [],
-                "role": "assistant",
-            },
-        },
-        {
-            "type": "response.content_part.added",
-            "item_id": _MSG,
-            "output_index": 0,
-            "content_index": 0,
-            "part": {"type": "output_text", "annotations": [], "text": ""},
-        },
-        *(
-            {
-                "type": "response.output_text.delta",
-                "item_id": _MSG,
-                "output_index": 0,
-                "content_index": 0,
-                "delta": d,
-            }
-            for d in _DELTAS
-        ),
-        {
-            "type": "response.output_text.done",
-            "item_id": _MSG,
-            "output_index": 0,
-            "content_index": 0,
-            "text": _TEXT,
-        },
+        {"type": "response.output_item.added", "output_index": 0,
+         "item": {**_ITEM, "status": "in_progress", "content": []}},
+        {"type": "response.content_part.added", **_PART,
+         "part": {"type": "output_text", "annotations": [], "text": ""}},
+        *({"type": "response.output_text.delta", **_PART, "delta": d} for d in _DELTAS),
+        {"type": "response.output_text.done", **_PART, "text": _TEXT},
         {"type": "response.output_item.done", "output_index": 0, "item": _ITEM},
         terminal,
     ]
@@ -232,70 +163,12 @@ def _responses_recording(terminal: dict[str, Any]) -> str:
     return "".join(blocks)
 
 
-RESPONSES_STREAM = _responses_recording(
-    {
-        "type": "response.completed",
-        "response": {
-            **_RESP,
-            "status": "completed",
-            "service_tier": "default",
-            "output": [_ITEM],
-            "usage": {
-                "input_tokens": 10,
-                "input_tokens_details": {"cached_tokens": 0},
-                "output_tokens": 16,
-                "output_tokens_details": {"reasoning_tokens": 0},
-                "total_tokens": 26,
-            },
-        },
-    }
-)
-RESPONSES_INCOMPLETE_STREAM = _responses_recording(
-    {
-        "type": "response.incomplete",
-        "response": {
-            **_RESP,
-            "status": "incomplete",
-            "incomplete_details": {"reason": "max_output_tokens"},
-        },
-    }
-)
-RESPONSE = {
-    "id": "resp_689a0b2545288193953c892439b42e2800b2e36c65a1fd4b",
-    "object": "response",
-    "created_at": 1754925861,
-    "status": "completed",
-    "error": None,
-    "incomplete_details": None,
-    "model": "gpt-4o-mini-2024-07-18",
-    "parallel_tool_calls": True,
-    "tool_choice": "auto",
-    "tools": [],
-    "output": [
-        {
-            "id": "msg_689a0b2637b08193ac478e568f49e3f900b2e36c65a1fd4b",
-            "type": "message",
-            "status": "completed",
-            "role": "assistant",
-            "content": [
-                {
-                    "type": "output_text",
-                    "annotations": [],
-                    "logprobs": [],
-                    "text": "I can't provide real-time updates, but you can easily check the "
-                    "current weather in San Francisco using a weather website or app.",
-                }
-            ],
-        }
-    ],
-    "usage": {
-        "input_tokens": 14,
-        "input_tokens_details": {"cached_tokens": 0},
-        "output_tokens": 50,
-        "output_tokens_details": {"reasoning_tokens": 0},
-        "total_tokens": 64,
-    },
-}
+RESPONSES_STREAM = _responses_recording({"type": "response.completed", "response": {
+    **_RESP, "status": "completed", "service_tier": "default", "output": [_ITEM],
+    "usage": _USAGE}})
+RESPONSES_INCOMPLETE_STREAM = _responses_recording({"type": "response.incomplete", "response": {
+    **_RESP, "status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}}})
+# fmt: on
 
 #: The SDK's exception for a status, and the taxonomy error our adapters must raise for it.
 SDK_ERRORS: dict[str, tuple[type[Exception], type[Exception]]] = {
@@ -359,7 +232,7 @@ async def test_chat_stream_matches_the_sdk(
     stream = await sdk.chat.completions.create(
         model=REQUEST.model,
         messages=MESSAGES,
-        stream=True,  # type: ignore[arg-type]
+        stream=True,
         stream_options={"include_usage": True},
     )
     async for chunk in stream:
@@ -380,8 +253,8 @@ async def test_chat_stream_matches_the_sdk(
 async def test_chat_completion_matches_the_sdk(
     sdk: openai.AsyncOpenAI, compat: Any, loopback: LoopbackServer
 ) -> None:
-    loopback.enqueue(Reply.json(CHAT_COMPLETION), Reply.json(CHAT_COMPLETION))
-    completion = await sdk.chat.completions.create(model=REQUEST.model, messages=MESSAGES)  # type: ignore[arg-type]
+    loopback.enqueue(Reply(body=CHAT_COMPLETION), Reply(body=CHAT_COMPLETION))
+    completion = await sdk.chat.completions.create(model=REQUEST.model, messages=MESSAGES)
     result = await compat.chat(REQUEST)
     assert completion.usage is not None
     assert (result.text, result.finish_reason, result.usage) == (
@@ -402,14 +275,14 @@ async def test_responses_stream_matches_the_sdk(
     text, finish, usage = "", None, None
     stream = await sdk.responses.create(
         model=REQUEST.model,
-        input=MESSAGES,
+        input=INPUT,
         stream=True,
-        store=False,  # type: ignore[arg-type]
+        store=False,
     )
     async for event in stream:
-        if event.type == "response.output_text.delta":
+        if isinstance(event, ResponseTextDeltaEvent):
             text += event.delta
-        elif event.type in ("response.completed", "response.incomplete"):
+        elif isinstance(event, ResponseCompletedEvent | ResponseIncompleteEvent):
             details = event.response.incomplete_details
             finish = "length" if details and details.reason == "max_output_tokens" else "stop"
             u = event.response.usage
@@ -427,8 +300,8 @@ async def test_failed_response_stream_is_an_error_for_us_and_a_failed_event_for_
     failed = {**_RESP, "status": "failed", "error": {"code": "server_error", "message": "boom"}}
     raw = _responses_recording({"type": "response.failed", "response": failed})
     loopback.enqueue(stream_reply(raw), stream_reply(raw))
-    stream = await sdk.responses.create(model=REQUEST.model, input=MESSAGES, stream=True)  # type: ignore[arg-type]
-    errors = [e.response.error async for e in stream if e.type == "response.failed"]
+    stream = await sdk.responses.create(model=REQUEST.model, input=INPUT, stream=True)
+    errors = [e.response.error async for e in stream if isinstance(e, ResponseFailedEvent)]
     assert [(e.code, e.message) for e in errors if e] == [("server_error", "boom")]
     with pytest.raises(ProviderUnavailableError, match=r"^codex: response failed: boom$"):
         await ours(codex)
@@ -437,8 +310,8 @@ async def test_failed_response_stream_is_an_error_for_us_and_a_failed_event_for_
 async def test_response_matches_the_sdk(
     sdk: openai.AsyncOpenAI, codex: Any, loopback: LoopbackServer
 ) -> None:
-    loopback.enqueue(Reply.json(RESPONSE), Reply.json(RESPONSE))
-    response = await sdk.responses.create(model=REQUEST.model, input=MESSAGES, store=False)  # type: ignore[arg-type]
+    loopback.enqueue(Reply(body=RESPONSE), Reply(body=RESPONSE))
+    response = await sdk.responses.create(model=REQUEST.model, input=INPUT, store=False)
     result = await codex.chat(REQUEST)
     assert response.usage is not None
     assert (result.text, result.finish_reason, result.usage) == (
@@ -458,6 +331,6 @@ async def test_error_statuses_agree_with_the_sdk(
     sdk_error, our_error = SDK_ERRORS[case[0]]
     loopback.enqueue(case[1], case[1])
     with pytest.raises(sdk_error):
-        await sdk.chat.completions.create(model=REQUEST.model, messages=MESSAGES)  # type: ignore[arg-type]
+        await sdk.chat.completions.create(model=REQUEST.model, messages=MESSAGES)
     with pytest.raises(our_error):
         await compat.chat(REQUEST)

@@ -16,7 +16,11 @@ from providers.errors import (
     ProviderUnavailableError,
     RateLimitError,
 )
-from providers.openai_responses import OpenAIResponsesProvider
+from providers.openai_responses import (
+    OpenAIResponsesProvider,
+    ResponsesStreamState,
+    parse_responses_reply,
+)
 from providers.types import ChatRequest, Chunk, Message, Usage
 from tests.wire.loopback import LoopbackServer, Pause, Reply, Reset, Stall, sse
 from tests.wire.openai import (
@@ -24,6 +28,7 @@ from tests.wire.openai import (
     STATUS_CASES,
     codex_settings,
     models_reply,
+    openai_handler,
     response_object,
     responses_events,
     responses_reply,
@@ -336,3 +341,36 @@ async def test_canary_key_never_reaches_an_error_message(loopback: LoopbackServe
     assert loopback.requests[0].headers["authorization"] == f"Bearer {CANARY}"
     for exc in errors:
         assert CANARY not in str(exc) and CANARY not in repr(exc.args)
+
+
+def test_reply_parser_skips_reasoning_and_reads_refusals() -> None:
+    data = {
+        "status": "completed",
+        "output": [
+            {"type": "reasoning", "summary": [{"type": "summary_text", "text": "hidden"}]},
+            {"type": "message", "content": [{"type": "refusal", "refusal": "I can't."}]},
+        ],
+    }
+    result = parse_responses_reply("codex", data, REQUEST)
+    assert (result.text, result.finish_reason, result.usage) == (
+        "I can't.",
+        "content_filter",
+        Usage(),
+    )
+
+
+def test_stream_state_without_a_network() -> None:
+    state = ResponsesStreamState("codex")
+    fed = [state.feed(e["type"], e) for e in responses_events(["a", "b"], usage=(3, 2))]
+    assert [c.text for chunks in fed for c in chunks] == ["a", "b"]
+    assert state.done and state.finish() == Chunk(finish_reason="stop", usage=Usage(3, 2))
+
+
+async def test_openai_handler_answers_the_responses_route() -> None:
+    with LoopbackServer(openai_handler("Hi from the handler")) as server:
+        p = OpenAIResponsesProvider(codex_settings(f"{server.url}/v1"))
+        try:
+            assert (await collect(p))[0] == "Hi from the handler"
+            assert (await p.chat(REQUEST)).text == "Hi from the handler"
+        finally:
+            await p.close()

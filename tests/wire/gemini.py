@@ -487,7 +487,13 @@ class GeminiWire:
 
 
 def _kind(request: Request) -> str:
-    return "generate" if is_generate(request) else "models" if "/models" in request.path else ""
+    return (
+        "generate"
+        if is_generate(request)
+        else "models"
+        if _path(request).endswith("/models")
+        else ""
+    )
 
 
 def _path(request: Request) -> str:

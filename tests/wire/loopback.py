@@ -9,6 +9,7 @@ in cooldown was never contacted or that a cancelled stream's socket was closed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import struct
@@ -112,11 +113,10 @@ class LoopbackServer:
     def stop(self) -> None:
         self._stop.set()
         # shutdown() wakes the thread blocked in accept(); close() alone does not on Linux.
-        for step in (lambda: self._sock.shutdown(socket.SHUT_RDWR), self._sock.close):
-            try:
-                step()
-            except OSError:
-                pass
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):
+            self._sock.close()
         with self._lock:
             clients = list(self._clients)
         for c in clients:

@@ -19,9 +19,7 @@ Scripted steps answer requests in order; when none is left, ``/api/tags`` lists
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -200,10 +198,6 @@ class OllamaWire:
         return self
 
     def stop(self) -> None:
-        # Closing a listening socket does not wake a thread blocked in accept() on Linux,
-        # so LoopbackServer.stop() would wait out its 2 s join; shutdown() does wake it.
-        with contextlib.suppress(OSError):
-            self.server._sock.shutdown(socket.SHUT_RDWR)
         self.server.stop()
 
     def __enter__(self) -> OllamaWire:

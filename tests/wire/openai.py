@@ -36,7 +36,7 @@ CHAT_MODEL = "Qwen/Qwen3-8B"
 RESPONSES_MODEL = "gpt-5-codex"
 
 
-def compat_settings(base_url: str, **overrides: Any) -> ProviderSettings:
+def compat_settings(base_url: str | None, **overrides: Any) -> ProviderSettings:
     """Settings of an ``openai-compatible`` instance at ``base_url`` (no key by default)."""
     values: dict[str, Any] = {
         "name": "my-vllm",
@@ -49,7 +49,7 @@ def compat_settings(base_url: str, **overrides: Any) -> ProviderSettings:
     return ProviderSettings(**{**values, **overrides})
 
 
-def codex_settings(base_url: str, **overrides: Any) -> ProviderSettings:
+def codex_settings(base_url: str | None, **overrides: Any) -> ProviderSettings:
     """Settings of the codex provider at ``base_url`` with a test key."""
     values: dict[str, Any] = {
         "name": "codex",
@@ -392,7 +392,18 @@ STATUS_CASES: list[tuple[str, Reply, type[ProviderError]]] = [
         ),
         ContextLengthError,
     ),
-    ("400-bad", error_reply(400, "Unsupported parameter: 'temperature'"), BadRequestError),
+    (
+        "400-hf-model",
+        error_reply(
+            400, "The requested model 'x/y' is not supported by any provider you have enabled."
+        ),
+        ModelNotFoundError,
+    ),
+    (
+        "400-bad",
+        error_reply(400, "Unsupported parameter: 'temperature' is not supported with this model."),
+        BadRequestError,
+    ),
 ]
 
 

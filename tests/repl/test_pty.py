@@ -1,0 +1,192 @@
+"""``ollama-cli chat`` in a real pseudo-terminal (pexpect), against a loopback Ollama server:
+what a person at a terminal sees and what the server receives."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pexpect  # type: ignore[import-untyped]
+import pytest
+
+from tests.conftest import subprocess_env
+from tests.repl import home, only_ollama, stored_messages, with_backup
+from tests.wire.ollama import OllamaWire
+
+PROMPT = ">>>"
+ROOT = Path(__file__).parents[2]
+
+
+def spawn(*args: str, cpr: bool = False) -> pexpect.spawn:
+    """``ollama-cli chat ARGS`` on a 100×30 terminal. A terminal answers cursor-position
+    requests; without ``cpr`` the child is told not to ask (prompt-toolkit's switch)."""
+    env = subprocess_env(home(), TERM="xterm-256color")
+    if not cpr:
+        env["PROMPT_TOOLKIT_NO_CPR"] = "1"
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "ollama_cli", "chat", *args],
+        env=env,
+        cwd=str(ROOT),
+        dimensions=(30, 100),
+        encoding="utf-8",
+        timeout=10,
+    )
+
+
+@contextmanager
+def chat(*args: str, cpr: bool = False) -> Iterator[pexpect.spawn]:
+    child = spawn(*args, cpr=cpr)
+    try:
+        yield child
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+        child.close()
+
+
+def expect(child: pexpect.spawn, pattern: str) -> None:
+    """Wait for ``pattern``, answering cursor-position requests as a terminal would."""
+    while child.expect([r"\x1b\[6n", pattern]) == 0:
+        child.send("\x1b[1;1R")
+
+
+def until(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def leave(child: pexpect.spawn) -> int:
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    status: int = child.exitstatus
+    return status
+
+
+def test_a_two_turn_conversation_then_ctrl_d_exits_0() -> None:
+    with OllamaWire() as wire:
+        wire.answer(["The answer is ", "**42**."]).answer(["You asked about ", "life."])
+        only_ollama(wire.url)
+        with chat() as child:
+            expect(child, PROMPT)
+            child.sendline("what is the answer?")
+            expect(child, "42")
+            expect(child, PROMPT)
+            child.sendline("what did I ask?")
+            expect(child, "life")
+            expect(child, PROMPT)
+            assert leave(child) == 0
+    first, second = wire.chat_bodies()
+    assert second["messages"] == [
+        *first["messages"],
+        {"role": "assistant", "content": "The answer is **42**."},
+        {"role": "user", "content": "what did I ask?"},
+    ]
+
+
+def test_model_switch_and_retry() -> None:
+    with OllamaWire(accept_any_model=True) as wire:
+        wire.answer(["first"]).answer(["second"]).answer(["retried"])
+        only_ollama(wire.url)
+        with chat() as child:
+            expect(child, PROMPT)
+            child.sendline("hi")
+            expect(child, "first")
+            child.sendline("/model qwen3:8b")
+            expect(child, "model: qwen3:8b")
+            child.sendline("again")
+            expect(child, "second")
+            child.sendline("/retry")
+            expect(child, "retried")
+            expect(child, PROMPT)
+            assert leave(child) == 0
+    bodies = wire.chat_bodies()
+    assert [b["model"] for b in bodies] == ["llama3.2", "qwen3:8b", "qwen3:8b"]
+    assert bodies[2]["messages"] == bodies[1]["messages"]
+
+
+def test_ctrl_c_mid_answer_stops_it_keeps_it_and_the_session_goes_on() -> None:
+    with OllamaWire() as wire:
+        wire.answer(["one ", "two ", "three ", "four ", "five"], pause=0.3).answer(["next"])
+        only_ollama(wire.url)
+        with chat() as child:
+            expect(child, PROMPT)
+            child.sendline("count to five")
+            expect(child, "two")
+            streams = wire.server.open_connections
+            pressed = time.perf_counter()
+            child.sendintr()
+            expect(child, r"\(interrupted\)")
+            stopped_after = time.perf_counter() - pressed
+            # The server notices at its next write (lines are 0.3 s apart).
+            assert until(lambda: wire.server.open_connections < streams, timeout=2)
+            expect(child, PROMPT)
+            child.sendline("go on")
+            expect(child, "next")
+            expect(child, PROMPT)
+            assert leave(child) == 0
+    assert stopped_after < 0.2, f"the answer stopped {stopped_after * 1000:.0f} ms after Ctrl-C"
+    partial = wire.chat_bodies()[1]["messages"][1]
+    assert partial["role"] == "assistant" and partial["content"].startswith("one two")
+    assert "four" not in partial["content"]
+    stored = stored_messages()
+    assert [(m.role, m.interrupted) for m in stored] == [
+        ("user", False),
+        ("assistant", True),
+        ("user", False),
+        ("assistant", False),
+    ]
+    assert stored[1].text == partial["content"]
+
+
+def test_ctrl_c_at_the_prompt_clears_the_line() -> None:
+    with OllamaWire() as wire:
+        only_ollama(wire.url)
+        with chat() as child:
+            expect(child, PROMPT)
+            child.send("not this")
+            expect(child, "this")
+            child.sendintr()
+            child.sendline("hi")
+            expect(child, "Ollama")
+            expect(child, PROMPT)
+            assert leave(child) == 0
+    assert [b["messages"][-1]["content"] for b in wire.chat_bodies()] == ["hi"]
+
+
+def test_the_toolbar_names_the_provider_that_answered_after_a_fallback(refused_url: str) -> None:
+    with OllamaWire() as wire:
+        wire.answer(["fallback answer"], prompt_eval_count=9, eval_count=3)
+        with_backup(refused_url, wire.url)
+        with chat(cpr=True) as child:
+            expect(child, "ollama · llama3.2 · /help")
+            expect(child, PROMPT)
+            child.sendline("hi")
+            expect(child, "ollama unreachable → backup")
+            expect(child, "fallback answer")
+            expect(
+                child, r"backup · llama3\.2  │  9 in / 3 out tokens · \d+ ms  │  fell back: ollama"
+            )
+            assert leave(child) == 0
+
+
+@pytest.mark.parametrize("run", range(3))
+def test_time_to_prompt_with_nothing_reachable(refused_url: str, run: int) -> None:
+    """Well under a second even on a loaded machine (about 0.2 s idle; see the report)."""
+    only_ollama(refused_url)
+    started = time.perf_counter()
+    with chat() as child:
+        expect(child, PROMPT)
+        elapsed = time.perf_counter() - started
+        assert leave(child) == 0
+    assert elapsed < 1.0
+    assert not os.path.exists(home() / "state" / "cooldowns.json")  # nothing was contacted
