@@ -6,8 +6,9 @@ text to stdout, with nothing else: no config, router, history or renderer. Two c
     python bench/_floor.py httpx PROTOCOL URL     # httpx, as the adapters use it
     python bench/_floor.py stdlib PROTOCOL URL    # http.client only: Python's own floor
 
-``httpx-nocli`` is httpx with its command-line module kept out (httpx imports
-``httpx._main`` — and with it click, rich and pygments — whenever those are installed).
+``httpx-async`` does it as the application does (asyncio and ``httpx.AsyncClient``); a
+``-nocli`` suffix keeps httpx's command-line module out (httpx imports ``httpx._main``, and
+with it click, rich and pygments, whenever click is installed).
 """
 
 from __future__ import annotations
@@ -82,6 +83,28 @@ def with_httpx(protocol: str, url: str) -> None:
             out.flush()
 
 
+def with_httpx_async(protocol: str, url: str) -> None:
+    """As the application does it: asyncio, httpx.AsyncClient (and so anyio)."""
+    import asyncio
+
+    import httpx
+
+    async def run() -> None:
+        path, headers, body = request_for(protocol)
+        async with (
+            httpx.AsyncClient(base_url=url, timeout=60) as client,
+            client.stream("POST", path, json=body, headers=headers) as response,
+        ):
+            response.raise_for_status()
+            out = sys.stdout
+            lines = [line.encode() async for line in response.aiter_lines()]
+            for event in events(protocol, iter(lines)):
+                out.write(text_of(protocol, event))
+                out.flush()
+
+    asyncio.run(run())
+
+
 def with_stdlib(protocol: str, url: str) -> None:
     import http.client
     from urllib.parse import urlsplit
@@ -102,10 +125,11 @@ def with_stdlib(protocol: str, url: str) -> None:
 
 def main() -> None:
     client, protocol, url = sys.argv[1:4]
-    if client == "httpx-nocli":
+    if client.endswith("-nocli"):
         sys.modules["httpx._main"] = None  # type: ignore[assignment]  # ImportError → no CLI
-        client = "httpx"
-    {"httpx": with_httpx, "stdlib": with_stdlib}[client](protocol, url)
+        client = client.removesuffix("-nocli")
+    run = {"httpx": with_httpx, "httpx-async": with_httpx_async, "stdlib": with_stdlib}[client]
+    run(protocol, url)
     sys.stdout.write("\n")
 
 

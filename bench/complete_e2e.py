@@ -77,6 +77,9 @@ def protocol_rows(protocol: str, url: str, count: int) -> list[Stat]:
             "ollama: floor, httpx without httpx._main": Command(
                 [PYTHON, FLOOR, "httpx-nocli", protocol, url], env, check=answered
             ),
+            "ollama: floor, async httpx without httpx._main": Command(
+                [PYTHON, FLOOR, "httpx-async-nocli", protocol, url], env, check=answered
+            ),
         }
     samples = time_commands(commands, runs=count, warmup=2)
     if protocol == "ollama":
@@ -120,7 +123,7 @@ def time_on_tty(argv: Sequence[str], env: Mapping[str, str], count: int) -> Samp
 
 
 def main() -> None:
-    count = runs(12)
+    count = runs(10)
     stats: list[Stat] = []
     skipped: list[str] = []
     for protocol in PROVIDERS:

@@ -13,6 +13,7 @@ Run: .venv/bin/python bench/connection_reuse.py   (writes bench/results/connecti
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 from _harness import ROOT, clean_env, report, sandbox, write_config
 from _servers import TOKEN_COUNT, serve_without_nagle, start
@@ -36,7 +37,7 @@ PROVIDERS = {
 async def connections_for(protocol: str) -> int:
     name, key_env, suffix = PROVIDERS[protocol]
     wire = start("openai" if protocol == "openai-compatible" else protocol)
-    server: LoopbackServer = getattr(wire, "server", wire)
+    server = cast(LoopbackServer, getattr(wire, "server", wire))
     home = sandbox(f"reuse-{protocol}")
     env = clean_env(home, **({key_env: "bench-dummy-key"} if key_env else {}))
     path = write_config(home, {name: server.url + suffix}, [name])

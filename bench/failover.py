@@ -141,7 +141,7 @@ async def main() -> None:
     with served("ollama") as live:
         stats = await refused_failover(live, count)
         cooling, attempts = await cooldown_skips(live, count)
-        process, process_attempts = cooldown_across_processes(live, runs(10))
+        process, process_attempts = cooldown_across_processes(live, runs(6))
     stats += cooling + process
     skipped = cooling[1].median_ms - cooling[0].median_ms
     report(
@@ -152,7 +152,7 @@ async def main() -> None:
             f"cooldown: {attempts} connection attempts to the cooling provider in {count} "
             f"requests (goal 0); skipping it costs {skipped:+.2f} ms (medians)",
             f"across processes: {process_attempts} connection attempts in "
-            f"{runs(10) + 3} runs of complete after two failures (goal 0)",
+            f"{runs(6) + 3} runs of complete after two failures (goal 0)",
         ],
         cooldown_connection_attempts=attempts,
         cross_process_connection_attempts=process_attempts,

@@ -15,7 +15,7 @@ import subprocess
 import sysconfig
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from _harness import (
     BENCH,
@@ -65,7 +65,11 @@ COLD = {
     "import asyncio": ("", "import asyncio"),
     "import rich.console (after asyncio)": ("import asyncio", "import rich.console"),
     "import sqlite3": ("", "import sqlite3"),
-    "build the argparse parser (--help)": ("", "import ollama_cli.cli as c; c.build_parser()"),
+    "import dataclasses (inspect, ast, dis)": ("", "import dataclasses"),
+    "build the parser, all commands (--version too)": (
+        "import ollama_cli.cli as c",
+        "c.build_parser()",
+    ),
     "editable-install finder (.pth, every start)": (
         f"import sys; sys.path.append({SITE!r})",
         "import __editable___ollama_cli_0_1_0_finder as f; f.install()",
@@ -101,7 +105,23 @@ def importer(entries: Sequence[Entry], index: int) -> str:
     return "(run time: a function's import)"
 
 
-def profile(argv: Sequence[str], env: Mapping[str, str], repeats: int) -> dict[str, object]:
+@dataclass(frozen=True)
+class Profile:
+    modules: int
+    import_ms: float
+    top_packages_ms: dict[str, float]
+    #: module → (cumulative ms, who imported it)
+    watched: dict[str, tuple[float, str]]
+
+    def show(self, label: str) -> None:
+        print(f"\n-- importtime: {label}: {self.modules} modules, {self.import_ms} ms")
+        packages = ", ".join(f"{k} {v}" for k, v in self.top_packages_ms.items())
+        print(f"   by package (ms): {packages}")
+        for module, (ms, by) in self.watched.items():
+            print(f"   {module:<40}{ms:>7} ms  imported by {by}")
+
+
+def profile(argv: Sequence[str], env: Mapping[str, str], repeats: int) -> Profile:
     """The fastest of ``repeats`` importtime runs, summarised by package and watch list."""
     best: list[Entry] = []
     for _ in range(repeats):
@@ -119,12 +139,12 @@ def profile(argv: Sequence[str], env: Mapping[str, str], repeats: int) -> dict[s
         ms = round(entry.cumulative_us / 1000, 1)
         if entry.name in WATCH and ms > watched.get(entry.name, (-1.0, ""))[0]:
             watched[entry.name] = (ms, importer(best, i))
-    return {
-        "modules": len(best),
-        "import_ms": round(sum(e.self_us for e in best) / 1000, 1),
-        "top_packages_ms": {k: round(v / 1000, 1) for k, v in by_package.most_common(10)},
-        "watched": watched,
-    }
+    return Profile(
+        modules=len(best),
+        import_ms=round(sum(e.self_us for e in best) / 1000, 1),
+        top_packages_ms={k: round(v / 1000, 1) for k, v in by_package.most_common(10)},
+        watched=watched,
+    )
 
 
 def cold_costs(env: Mapping[str, str], count: int) -> list[Stat]:
@@ -152,7 +172,7 @@ def cold_costs(env: Mapping[str, str], count: int) -> list[Stat]:
 def main() -> None:
     home = sandbox("imports")
     env = clean_env(home)
-    profiles: dict[str, dict[str, object]] = {}
+    profiles: dict[str, Profile] = {}
     with served("ollama") as url:
         write_config(home, {"ollama": url}, ["ollama"])
         complete = [CLI, "complete", "say something"]
@@ -161,22 +181,17 @@ def main() -> None:
             ("--version", [CLI, "--version"], {}),
             ("--help", [CLI, "--help"], {}),
             ("complete", complete, {}),
-            ("complete, proposed changes", whatif, {"BENCH_WHATIF": "nocli,noverify,norich"}),
+            ("complete, proposed changes", whatif, {"BENCH_WHATIF": "nocli,tls,norich"}),
         ):
             profiles[label] = profile(argv, {**env, **extra}, repeats=5)
     for label, data in profiles.items():
-        print(f"\n-- importtime: {label}: {data['modules']} modules, {data['import_ms']} ms")
-        print(
-            "   by package (ms):", ", ".join(f"{k} {v}" for k, v in data["top_packages_ms"].items())
-        )  # type: ignore[attr-defined]
-        for module, (ms, by) in data["watched"].items():  # type: ignore[attr-defined]
-            print(f"   {module:<40}{ms:>7} ms  imported by {by}")
+        data.show(label)
     report(
         "import_costs",
         "cold cost of each piece, alone in a fresh interpreter (in-process timer)",
         cold_costs(env, runs(15)),
         notes=["cpu = process_time of the statement alone; profiles above are importtime"],
-        profiles=profiles,
+        profiles={label: asdict(data) for label, data in profiles.items()},
     )
 
 

@@ -47,7 +47,7 @@ def main() -> None:
             [CLI, "--version"], {**env, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": ""}
         ),
     }
-    samples = time_commands(commands, runs=runs(25), warmup=3)
+    samples = time_commands(commands, runs=runs(20), warmup=3)
     baseline = statistics.median(samples["python -c pass (venv: the baseline)"].wall)
     ceiling = min(CEILING_MS, baseline + OVER_PYTHON_MS)
     goal = f"≤ {ceiling:.0f} (80; pass+70)"

@@ -66,7 +66,6 @@ class ReplState:
     unanswered: str | None = None  # the last prompt, if it got no text: what /retry resends
     renderer: StreamRenderer | None = None  # set while an answer streams
     busy: asyncio.Task[bool] | None = None  # the line being handled: what Ctrl-C cancels
-    _router: ProviderRouter | None = None
     _console: Console | None = None
     _models: ModelCache | None = None
 
@@ -87,18 +86,10 @@ class ReplState:
 
     @property
     def router(self) -> ProviderRouter:
-        """The router, with notices shown inline (above the answer while one streams)."""
-        if self._router is None:
-            from ollama_cli.router import ProviderRouter
-            from ollama_cli.router.cooldown import CooldownStore
-
-            self._router = ProviderRouter(
-                self.app.config,
-                cooldowns=CooldownStore(self.app.paths.cooldowns),
-                notify=self.notify,
-                environ=self.app.environ,
-            )
-        return self._router
+        """The app's router; its notices come here (``app.notices``), shown inline."""
+        if self.app.notices is None:
+            self.app.notices = self.notify
+        return self.app.router
 
     @property
     def console(self) -> Console:
@@ -156,7 +147,7 @@ class ReplState:
         """Stop background fetches and close connections and the history file."""
         if self._models is not None:
             await self._models.aclose()
-        if self._router is not None:
-            await self._router.aclose()
+        if "router" in self.app.__dict__:  # built (cached_property) only if a turn ran
+            await self.app.router.aclose()
         if self.conversation.store is not None:
             self.conversation.store.close()
