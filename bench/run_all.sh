@@ -17,7 +17,6 @@ if awk -v l="$load1" 'BEGIN { exit !(l > 0.7) }'; then
   echo "warning: the machine is busy (load $load1): wall times will read high; cpu columns hold up better" >&2
 fi
 
-started=$(date +%s)
 failed=()
 run() {
   local script=$1
@@ -26,9 +25,11 @@ run() {
     echo -e "\n== $script: not there yet, skipped"
     return
   fi
+  local t0=$SECONDS
   if ! "$py" "bench/$script" "$@"; then
     failed+=("$script")
   fi
+  echo "   ($script: $((SECONDS - t0)) s)"
 }
 
 run startup.py
@@ -42,8 +43,9 @@ run render_throughput.py
 run repl_startup.py
 run import_costs.py
 run whatif.py
+run summary.py
 
-echo -e "\nall benchmarks: $(($(date +%s) - started)) s; results in bench/results/"
+echo -e "\nall benchmarks: $SECONDS s; results in bench/results/"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "failed: ${failed[*]}" >&2
   exit 1

@@ -331,6 +331,16 @@ def _provider(
     spec = registry.spec(type_name)
     if spec is None:
         known = ", ".join(registry.type_names())
+        refusal = next(
+            (
+                r.message
+                for r in registry.refused
+                if r.origin.endswith(f"(entry point {type_name!r})")
+            ),
+            None,
+        )
+        if refusal:
+            raise src.error(where, "type", f"provider type {type_name!r} was refused: {refusal}")
         raise src.error(where, "type", f"unknown provider type {type_name!r} (known: {known})")
     schema: dict[str, type | tuple[type, ...]] = dict(PROVIDER_KEYS)
     extra = {k: (int, float) if t is float else t for k, t in spec.field_types.items()}

@@ -8,14 +8,12 @@ the provider's I/O methods only move bytes.
 
 from __future__ import annotations
 
-import codecs
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
 from typing import Any, ClassVar
 
 import httpx
-from httpx_sse import EventSource, ServerSentEvent
 
 from providers.base import BaseProvider, ProviderSettings
 from providers.errors import (
@@ -28,6 +26,7 @@ from providers.errors import (
     RateLimitError,
 )
 from providers.http import error_detail, error_for_status, make_client, redact, translating
+from providers.sse import ServerSentEvent, aiter_sse
 from providers.types import ChatRequest, ChatResult, Chunk, Health, Usage
 
 API_VERSION = "2023-06-01"
@@ -323,46 +322,13 @@ class AnthropicProvider(BaseProvider):
 
 
 def sse_events(name: str, response: httpx.Response) -> AsyncGenerator[ServerSentEvent, None]:
-    """The response's server-sent events, refusing bytes that are not UTF-8."""
+    """The response's server-sent events (strict UTF-8, the API's only charset)."""
     ctype = response.headers.get("content-type", "")
     if "text/event-stream" not in ctype:
         raise ProviderUnavailableError(
             f"{name}: expected an event stream, got {ctype or 'no content type'}", provider=name
         )
-    # httpx decodes text with errors="replace", which would slip U+FFFD into the answer;
-    # feed httpx-sse through a strict check instead, as UTF-8 (the API's only charset).
-    checked = httpx.Response(
-        response.status_code,
-        headers={"content-type": "text/event-stream; charset=utf-8"},
-        stream=_StrictUTF8(name, response.aiter_bytes()),
-    )
-    return EventSource(checked).aiter_sse()
-
-
-class _StrictUTF8(httpx.AsyncByteStream):
-    """Passes the bytes through, raising ProviderUnavailableError on invalid UTF-8.
-
-    A blank line is added at the end: a server that closes right after its last event's
-    data line (the SDK's own recorded streams end so) has still sent that event; when the
-    last event was terminated, the extra blank line is a no-op.
-    """
-
-    def __init__(self, name: str, chunks: AsyncIterator[bytes]) -> None:
-        self._name = name
-        self._chunks = chunks
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            async for chunk in self._chunks:
-                decoder.decode(chunk)
-                yield chunk
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            raise ProviderUnavailableError(
-                f"{self._name}: the event stream is not valid UTF-8", provider=self._name
-            ) from None
-        yield b"\n\n"
+    return aiter_sse(name, response)
 
 
 def _error_type(body: bytes) -> Any:

@@ -7,11 +7,10 @@ Usage is ``promptTokenCount`` in and ``candidatesTokenCount + thoughtsTokenCount
 thinking tokens are billed as output (totalTokenCount counts them), and OpenAI's
 ``output_tokens`` includes reasoning tokens too, so the numbers compare across providers.
 
-The stream is read by the small ``EventReader`` below rather than by httpx-sse, because a
-Gemini stream needs three things httpx-sse does not do: it drops a last event that has no
-blank line after it, it replaces invalid UTF-8 silently, and it ignores the bare (even
-pretty-printed) JSON error objects Google's front end writes into a 200 stream, which the
-official SDK takes care to parse (google-genai ``_api_client._RawJsonLineBuffer``).
+The stream's lines come from the shared reader (``providers.sse``); the small ``EventReader``
+below adds what only Gemini needs: the bare (even pretty-printed) JSON error objects Google's
+front end writes into a 200 stream, which the official SDK takes care to parse (google-genai
+``_api_client._RawJsonLineBuffer``), and the JSON array a stream without ``alt=sse`` is.
 """
 
 from __future__ import annotations
@@ -41,6 +40,7 @@ from providers.http import (
     redact,
     translating,
 )
+from providers.sse import EventParser, LineDecoder
 from providers.types import ChatRequest, ChatResult, Chunk, Health, Usage
 
 API_VERSION = "v1beta"
@@ -247,33 +247,28 @@ def model_names(page: object) -> tuple[list[str], str | None]:
 class EventReader:
     """Splits a byte stream into the JSON texts of SSE ``data:`` events and bare JSON values.
 
-    Lines end at CRLF, LF or CR only (never at U+2028 inside a JSON string); each line must
-    be UTF-8. ``close()`` dispatches whatever the stream ended in the middle of.
+    Lines come from the shared ``LineDecoder`` (CRLF, LF or CR; strict UTF-8); a line that
+    opens a JSON value outside an event starts a bare value, which ends where its brackets
+    balance. ``close()`` dispatches whatever the stream ended in the middle of.
     """
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._tail = b""
-        self._data: list[str] = []
+        self._lines = LineDecoder(name, "{name}: invalid UTF-8 in the stream")
+        self._sse = EventParser()
         self._raw: list[str] = []
         self._depth = 0
 
     def feed(self, chunk: bytes) -> list[str]:
-        buf = self._tail + chunk
-        # A CR at the very end may be half of a CRLF: keep it until the next chunk says.
-        end = len(buf) - 1 if buf.endswith(b"\r") else len(buf)
-        cut = max(buf.rfind(b"\n", 0, end), buf.rfind(b"\r", 0, end)) + 1
-        self._tail = buf[cut:]
         out: list[str] = []
-        for line in buf[:cut].splitlines():
-            self._line(self._decode(line), out)
+        for line in self._lines.feed(chunk):
+            self._line(line, out)
         return out
 
     def close(self) -> list[str]:
         out: list[str] = []
-        for line in self._tail.splitlines():
-            self._line(self._decode(line), out)
-        self._tail = b""
+        for line in self._lines.close():
+            self._line(line, out)
         self._line("", out)  # a last event without its blank line still counts
         if self._raw:
             out.append("\n".join(self._raw))
@@ -281,27 +276,15 @@ class EventReader:
         return out
 
     def _line(self, line: str, out: list[str]) -> None:
-        if self._raw or (not self._data and line.lstrip()[:1] in ("{", "[")):
+        if self._raw or (not self._sse.has_data and line.lstrip()[:1] in ("{", "[")):
             self._raw.append(line)
             self._depth += _nesting(line)
             if self._depth <= 0:
                 out.append("\n".join(self._raw))
                 self._raw, self._depth = [], 0
-        elif not line:
-            if self._data:
-                out.append("\n".join(self._data))
-                self._data = []
-        else:
-            field, _, value = line.partition(":")
-            if field == "data":
-                self._data.append(value[1:] if value.startswith(" ") else value)
-            # Other fields (event, id, retry) and ":" comments mean nothing to Gemini.
-
-    def _decode(self, line: bytes) -> str:
-        try:
-            return line.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _malformed(self.name, "invalid UTF-8 in the stream") from None
+        elif (event := self._sse.line(line)) is not None:
+            # Event names, ids and retry hints mean nothing to Gemini: only the data.
+            out.append(event.data)
 
 
 class GeminiProvider(BaseProvider):

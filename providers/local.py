@@ -36,6 +36,9 @@ T = TypeVar("T")
 
 DEFAULT_MODEL = "SmolLM2-135M-Instruct"
 DEFAULT_N_CTX = 2048
+#: llama.cpp's own default temperature; a cap so a small model cannot ramble to n_ctx.
+DEFAULT_TEMPERATURE = 0.2
+DEFAULT_MAX_TOKENS = 512
 #: How often a worker waiting for a busy model checks whether its consumer went away.
 LOCK_POLL_SECONDS = 0.05
 _CONTEXT_ERROR = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
@@ -185,12 +188,9 @@ def completion_kwargs(request: ChatRequest, options: Mapping[str, Any]) -> dict[
     }
     temperature = request.temperature
     if temperature is None:
-        temperature = options.get("temperature")
-    if temperature is not None:
-        kwargs["temperature"] = float(temperature)
-    max_tokens = request.max_tokens or options.get("max_tokens")
-    if max_tokens:
-        kwargs["max_tokens"] = int(max_tokens)
+        temperature = options.get("temperature", DEFAULT_TEMPERATURE)
+    kwargs["temperature"] = float(temperature)
+    kwargs["max_tokens"] = int(request.max_tokens or options.get("max_tokens", DEFAULT_MAX_TOKENS))
     return kwargs
 
 

@@ -4,21 +4,17 @@ codex (Responses API), hf and any ``openai-compatible`` server differ only in ba
 key, defaults and flavour. The flavour supplies pure pieces (request body, reply parser,
 stream state); this module does the I/O once: a client with ``Authorization: Bearer``,
 OpenAI's error bodies (``{"error": {"message", "type", "code"}}``, plain text, HTML),
-in-band stream errors, ``/models`` listing, and a strict SSE reader.
-
-We read SSE ourselves instead of through httpx-sse's ``aiter_sse`` because that decodes
-with ``errors="replace"`` (corrupt bytes would reach the terminal as U+FFFD) and refuses
-any content type but ``text/event-stream``, which some compatible servers get wrong.
+in-band stream errors and ``/models`` listing. Events come from the shared strict reader
+(``providers.sse``), which, unlike httpx-sse's ``EventSource``, accepts any content type:
+some compatible servers label their event stream wrongly.
 """
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextlib import aclosing, asynccontextmanager
 from typing import Any, ClassVar, Protocol
 
 import httpx
@@ -35,6 +31,7 @@ from providers.errors import (
     RateLimitError,
 )
 from providers.http import error_detail, error_for_status, make_client, redact, translating
+from providers.sse import aiter_sse
 from providers.types import ChatRequest, ChatResult, Chunk, Health
 
 #: Error ``code``/``type`` values (OpenAI, vLLM, llama.cpp, HF router) and what they mean.
@@ -70,16 +67,7 @@ MODEL_MISSING = re.compile(
 )
 
 STREAM_ENDED = "stream ended before the answer was finished"
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-@dataclass(frozen=True, slots=True)
-class SSEEvent:
-    """One server-sent event: its ``event:`` name (may be empty) and joined ``data:``."""
-
-    event: str
-    data: str
+NOT_UTF8 = "{name}: event stream is not valid UTF-8 (byte {byte:#04x})"
 
 
 class StreamState(Protocol):
@@ -135,15 +123,16 @@ class OpenAIBase(BaseProvider):
         async with self._boundary(self.endpoint):
             async with client.stream("POST", self.endpoint, json=body, headers=headers) as response:
                 await _check_stream_start(self.name, response)
-                async for event in iter_sse(self.name, response):
-                    if event.data.strip() == "[DONE]":
-                        break
-                    for chunk in state.feed(
-                        event.event, _json_object(self.name, event.data, "stream event")
-                    ):
-                        yield chunk
-                    if state.done:
-                        break
+                async with aclosing(aiter_sse(self.name, response, not_utf8=NOT_UTF8)) as events:
+                    async for event in events:
+                        if event.data.strip() == "[DONE]":
+                            break
+                        for chunk in state.feed(
+                            event.event, _json_object(self.name, event.data, "stream event")
+                        ):
+                            yield chunk
+                        if state.done:
+                            break
             yield state.finish()
 
     async def list_models(self) -> list[str]:
@@ -328,65 +317,3 @@ def parse_model_list(name: str, body: bytes | str) -> list[str]:
     return [
         item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)
     ]
-
-
-async def iter_sse(name: str, response: httpx.Response) -> AsyncIterator[SSEEvent]:
-    """Server-sent events of ``response``, decoded strictly as UTF-8.
-
-    ``data:`` with or without the space, CRLF/CR/LF line ends and ``:`` comments are all
-    accepted. An event still pending when the body ends is delivered (servers that omit the
-    last blank line are common); a truncated one then fails as malformed JSON.
-    """
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    parser = _SSEParser()
-    pending = ""
-    async for raw in response.aiter_bytes():
-        text = pending + _decode(name, decoder, raw)
-        # A trailing CR may be the first half of a CRLF split across reads: keep it back.
-        held = "\r" if text.endswith("\r") else ""
-        *lines, pending = _LINE_BREAK.split(text[: len(text) - len(held)])
-        pending += held
-        for line in lines:
-            if (event := parser.line(line)) is not None:
-                yield event
-    for line in _LINE_BREAK.split(pending + _decode(name, decoder, b"", final=True)):
-        if (event := parser.line(line)) is not None:
-            yield event
-    if (event := parser.line("")) is not None:
-        yield event
-
-
-def _decode(name: str, decoder: codecs.IncrementalDecoder, raw: bytes, final: bool = False) -> str:
-    try:
-        return decoder.decode(raw, final)
-    except UnicodeDecodeError as exc:
-        raise ProviderUnavailableError(
-            f"{name}: event stream is not valid UTF-8 (byte {exc.object[exc.start]:#04x})",
-            provider=name,
-        ) from exc
-
-
-class _SSEParser:
-    """The field rules of the SSE spec, one line at a time (``id``/``retry`` are unused)."""
-
-    def __init__(self) -> None:
-        self.event = ""
-        self.data: list[str] = []
-
-    def line(self, line: str) -> SSEEvent | None:
-        if not line:
-            if not self.data:
-                self.event = ""
-                return None
-            event = SSEEvent(self.event, "\n".join(self.data))
-            self.event, self.data = "", []
-            return event
-        if line.startswith(":"):
-            return None
-        field, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if field == "data":
-            self.data.append(value)
-        elif field == "event":
-            self.event = value
-        return None

@@ -19,6 +19,7 @@ import sysconfig
 import textwrap
 import tomllib
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,14 +80,16 @@ def entry_point(name: str, value: str) -> Any:
 
 
 @pytest.fixture
-def plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Plugin modules on sys.path, removed from sys.modules afterwards."""
-    (tmp_path / "plug_good.py").write_text(GOOD_MODULE)
-    (tmp_path / "plug_strict.py").write_text(STRICT_MODULE)
-    (tmp_path / "plug_raises.py").write_text("raise ImportError('needs libfoo')\n")
+def plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Plugin modules on sys.path, forgotten by sys.modules afterwards."""
+    modules = {"plug_good": GOOD_MODULE, "plug_strict": STRICT_MODULE}
+    modules["plug_raises"] = "raise ImportError('needs libfoo')\n"
+    for module, source in modules.items():
+        (tmp_path / f"{module}.py").write_text(source)
     monkeypatch.syspath_prepend(str(tmp_path))
-    for module in ("plug_good", "plug_strict", "plug_raises"):
-        monkeypatch.delitem(sys.modules, module, raising=False)
+    yield
+    for module in modules:
+        sys.modules.pop(module, None)
 
 
 def registry(*eps: Any) -> ProviderRegistry:
@@ -382,7 +385,8 @@ def test_configuring_the_broken_type_is_a_one_line_error(broken_venv: Path, cli_
     assert out.returncode == 2
     assert out.stdout == ""
     assert len(out.stderr.splitlines()) == 1
-    assert "providers.bad.type: unknown provider type 'broken'" in out.stderr
+    assert "providers.bad.type: provider type 'broken' was refused" in out.stderr
+    assert "(missing: stream, list_models)" in out.stderr
     assert "Traceback" not in out.stderr
 
 

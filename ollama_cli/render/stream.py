@@ -105,7 +105,8 @@ class PlainRenderer(StreamRenderer):
         if self._notices is None:
             from rich.console import Console
 
-            self._notices = Console(stderr=True, highlight=False)
+            # soft_wrap: a notice is one line even when stderr is not a terminal.
+            self._notices = Console(stderr=True, highlight=False, soft_wrap=True)
         self._notices.print(text, style="dim", markup=False, highlight=False)
 
     def _finish(self) -> None:

@@ -17,6 +17,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -50,8 +51,8 @@ async def llamacpp(llama_server: LlamaServer) -> AsyncIterator[OpenAICompatibleP
     await provider.close()
 
 
-def ask(server: LlamaServer, text: str = FRANCE, **kw: object) -> ChatRequest:
-    return ChatRequest(messages=(Message("user", text),), model=server.model, **kw)  # type: ignore[arg-type]
+def ask(server: LlamaServer, text: str = FRANCE, **kw: Any) -> ChatRequest:
+    return ChatRequest(messages=(Message("user", text),), model=server.model, **kw)
 
 
 async def collect(stream: AsyncIterator[Chunk]) -> tuple[str, list[Chunk]]:

@@ -171,7 +171,9 @@ def test_completion_kwargs_request_overrides_options() -> None:
         "temperature": 0.7,
         "max_tokens": 64,
     }
-    assert set(completion_kwargs(ask(), {})) == {"messages", "stream"}
+    # The defaults config.example.toml documents: llama.cpp's temperature, a length cap.
+    defaults = completion_kwargs(ask(), {})
+    assert (defaults["temperature"], defaults["max_tokens"]) == (0.2, 512)
 
 
 def test_parse_recorded_parts() -> None:
