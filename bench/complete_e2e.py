@@ -81,7 +81,7 @@ def protocol_rows(protocol: str, url: str, count: int) -> list[Stat]:
                 [PYTHON, FLOOR, "httpx-async-nocli", protocol, url], env, check=answered
             ),
         }
-    samples = time_commands(commands, runs=count, warmup=2)
+    samples = time_commands(commands, runs=count, warmup=1)
     if protocol == "ollama":
         samples["ollama: complete to a terminal (pty)"] = time_on_tty(cli, env, count)
     return [
@@ -123,7 +123,7 @@ def time_on_tty(argv: Sequence[str], env: Mapping[str, str], count: int) -> Samp
 
 
 def main() -> None:
-    count = runs(10)
+    count = runs(8)
     stats: list[Stat] = []
     skipped: list[str] = []
     for protocol in PROVIDERS:

@@ -183,13 +183,13 @@ def main() -> None:
             ("complete", complete, {}),
             ("complete, proposed changes", whatif, {"BENCH_WHATIF": "nocli,tls,norich"}),
         ):
-            profiles[label] = profile(argv, {**env, **extra}, repeats=5)
+            profiles[label] = profile(argv, {**env, **extra}, repeats=3)
     for label, data in profiles.items():
         data.show(label)
     report(
         "import_costs",
         "cold cost of each piece, alone in a fresh interpreter (in-process timer)",
-        cold_costs(env, runs(15)),
+        cold_costs(env, runs(10)),
         notes=["cpu = process_time of the statement alone; profiles above are importtime"],
         profiles={label: asdict(data) for label, data in profiles.items()},
     )

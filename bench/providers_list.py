@@ -59,7 +59,7 @@ def statuses(wanted: dict[str, str]) -> Callable[[bytes], bool]:
 
 
 def main() -> None:
-    count = runs(10)
+    count = runs(8)
     names = ("ollama", "claude", "gemini", "codex", "hf", "vllm")
     instant = dict.fromkeys(names, "ok") | {"local": "disabled"}
     hanging = instant | {"vllm": "unreachable"}

@@ -52,7 +52,7 @@ def scenario(
         )
         for label, changes in CHANGES.items()
     }
-    samples = time_commands(commands, runs=runs(10), warmup=2)
+    samples = time_commands(commands, runs=runs(8), warmup=1)
     return [stat(name, s, goal) for name, s in samples.items()], savings(title, samples)
 
 

@@ -54,7 +54,8 @@ def test_help_and_version_import_nothing_heavy(cli_home: Path, flag: str) -> Non
     code = (
         "import sys, runpy\n"
         f"sys.argv = ['ollama-cli', '{flag}']\n"
-        "try:\n    runpy.run_module('ollama_cli', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "try:\n    runpy.run_module('ollama_cli', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
         f"print([m for m in {HEAVY!r} if m in sys.modules])\n"
     )
     out = subprocess.run(
@@ -191,7 +192,8 @@ def test_providers_list_json_checks_all_six_concurrently(cli_home: Path, refused
         # Every remote endpoint is on loopback: tests never reach a real service.
         write_config(
             cli_home,
-            f'[providers.ollama]\nhost = "{hanging.url}"\n[providers.claude]\nbase_url = "{refused_url}"\n',
+            f'[providers.ollama]\nhost = "{hanging.url}"\n'
+            f'[providers.claude]\nbase_url = "{refused_url}"\n',
         )
         started = time.monotonic()
         out = cli(

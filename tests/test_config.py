@@ -41,7 +41,10 @@ def test_search_order(tmp_path: Path) -> None:
 def test_gemini_key_falls_back_to_google_api_key() -> None:
     config = load_config(None, environ={})
     assert config.providers["gemini"].resolve_key({"GOOGLE_API_KEY": "g"}) == "g"
-    assert config.providers["gemini"].resolve_key({"GEMINI_API_KEY": "a", "GOOGLE_API_KEY": "g"}) == "a"
+    assert (
+        config.providers["gemini"].resolve_key({"GEMINI_API_KEY": "a", "GOOGLE_API_KEY": "g"})
+        == "a"
+    )
 
 
 def test_env_substitution(tmp_path: Path) -> None:
@@ -65,7 +68,10 @@ def test_openai_compatible_instance(tmp_path: Path) -> None:
     config = load_config(path, environ={})
     vllm = config.providers["my-vllm"]
     assert (vllm.type, vllm.base_url, vllm.key_envs, vllm.key_required) == (
-        "openai-compatible", "http://gpu:8000/v1", ("VLLM_API_KEY",), True
+        "openai-compatible",
+        "http://gpu:8000/v1",
+        ("VLLM_API_KEY",),
+        True,
     )
     settings = vllm.settings({"VLLM_API_KEY": "sk-1234"})
     assert settings.api_key == "sk-1234" and "sk-1234" not in repr(settings)
@@ -85,7 +91,10 @@ def test_chain_naming_an_unknown_provider(tmp_path: Path) -> None:
 
 def test_type_specific_keys_are_validated(tmp_path: Path) -> None:
     ok = write(tmp_path, "[providers.local]\nn_ctx = 4096\ntemperature = 0\n")
-    assert load_config(ok, environ={}).providers["local"].options == {"n_ctx": 4096, "temperature": 0}
+    assert load_config(ok, environ={}).providers["local"].options == {
+        "n_ctx": 4096,
+        "temperature": 0,
+    }
     bad = write(tmp_path, '[providers.local]\nn_ctx = "big"\n')
     with pytest.raises(ConfigError, match=r"providers\.local\.n_ctx: expected an integer"):
         load_config(bad, environ={})
@@ -122,6 +131,9 @@ def test_example_config_is_valid_and_equals_the_defaults() -> None:
     assert config.router == defaults.router
     for name, provider in defaults.providers.items():
         documented = config.providers[name]
-        assert (documented.type, documented.default_model, documented.base_url, documented.key_envs) == (
-            provider.type, provider.default_model, provider.base_url, provider.key_envs
-        )
+        assert (
+            documented.type,
+            documented.default_model,
+            documented.base_url,
+            documented.key_envs,
+        ) == (provider.type, provider.default_model, provider.base_url, provider.key_envs)

@@ -30,7 +30,8 @@ def configure(home: Path, first: str, second: str, **router: object) -> None:
     extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in router.items())
     write_config(
         home,
-        '[router]\nchain = ["first", "second"]\nretries = 1\n' + extra
+        '[router]\nchain = ["first", "second"]\nretries = 1\n'
+        + extra
         + f'[providers.first]\ntype = "ollama"\nhost = "{first}"\ndefault_model = "m1"\n'
         + f'[providers.second]\ntype = "ollama"\nhost = "{second}"\ndefault_model = "m2"\n',
     )
@@ -40,7 +41,9 @@ def chats(wire: OllamaWire) -> int:
     return len(wire.chat_bodies())
 
 
-def test_refused_connection_falls_over_and_the_trace_names_the_host(cli_home: Path, refused_url: str) -> None:
+def test_refused_connection_falls_over_and_the_trace_names_the_host(
+    cli_home: Path, refused_url: str
+) -> None:
     with OllamaWire(accept_any_model=True) as b:
         b.answer(["from second"])
         configure(cli_home, refused_url, b.url)
@@ -54,7 +57,9 @@ def test_refused_connection_falls_over_and_the_trace_names_the_host(cli_home: Pa
     assert "first unreachable → second (m2)" in out.stderr.decode()
 
 
-def test_429_with_short_retry_after_is_retried_after_the_wait(pair: tuple[OllamaWire, OllamaWire], cli_home: Path) -> None:
+def test_429_with_short_retry_after_is_retried_after_the_wait(
+    pair: tuple[OllamaWire, OllamaWire], cli_home: Path
+) -> None:
     a, b = pair
     a.fail(429, "slow down", headers={"Retry-After": "1"}).answer(["after wait"])
     started = time.monotonic()
@@ -85,18 +90,25 @@ def test_429_with_long_retry_after_falls_over_and_the_next_process_skips_it(
     assert state["first"]["until"] > time.time() + 100
 
 
-def test_500_then_200_succeeds_on_the_retry(pair: tuple[OllamaWire, OllamaWire], cli_home: Path) -> None:
+def test_500_then_200_succeeds_on_the_retry(
+    pair: tuple[OllamaWire, OllamaWire], cli_home: Path
+) -> None:
     a, b = pair
     a.fail(500, "internal error").answer(["retried"])
     out = cli(cli_home, "complete", "--json", "hi")
     data = json.loads(out.stdout)
     assert data["text"] == "retried"
-    assert [(x["provider"], x["outcome"]) for x in data["attempts"]] == [("first", "unavailable"), ("first", "ok")]
+    assert [(x["provider"], x["outcome"]) for x in data["attempts"]] == [
+        ("first", "unavailable"),
+        ("first", "ok"),
+    ]
     assert data["attempts"][1]["kind"] == "retry"
     assert chats(b) == 0
 
 
-def test_401_is_not_retried_and_falls_over(pair: tuple[OllamaWire, OllamaWire], cli_home: Path) -> None:
+def test_401_is_not_retried_and_falls_over(
+    pair: tuple[OllamaWire, OllamaWire], cli_home: Path
+) -> None:
     a, b = pair
     a.fail(401, "unauthorized")
     b.answer(["ok"])
@@ -106,7 +118,9 @@ def test_401_is_not_retried_and_falls_over(pair: tuple[OllamaWire, OllamaWire], 
     assert chats(a) == 1
 
 
-def test_400_stops_with_the_providers_message_and_exit_1(pair: tuple[OllamaWire, OllamaWire], cli_home: Path) -> None:
+def test_400_stops_with_the_providers_message_and_exit_1(
+    pair: tuple[OllamaWire, OllamaWire], cli_home: Path
+) -> None:
     a, b = pair
     a.fail(400, "invalid option: temperature must be positive")
     out = cli(cli_home, "complete", "hi")
@@ -148,7 +162,9 @@ def test_hedging_answers_from_the_secondary_and_closes_the_primary(cli_home: Pat
     assert outcomes["first"][0] == "interrupted" and outcomes["second"] == ("ok", "hedge")
 
 
-def test_no_fallback_reports_only_the_first(pair: tuple[OllamaWire, OllamaWire], cli_home: Path) -> None:
+def test_no_fallback_reports_only_the_first(
+    pair: tuple[OllamaWire, OllamaWire], cli_home: Path
+) -> None:
     a, b = pair
     a.fail(503, "down").fail(503, "still down")
     out = cli(cli_home, "--no-fallback", "complete", "hi")
@@ -156,7 +172,9 @@ def test_no_fallback_reports_only_the_first(pair: tuple[OllamaWire, OllamaWire],
     assert chats(b) == 0
 
 
-def test_model_flag_applies_to_the_first_provider_only(pair: tuple[OllamaWire, OllamaWire], cli_home: Path) -> None:
+def test_model_flag_applies_to_the_first_provider_only(
+    pair: tuple[OllamaWire, OllamaWire], cli_home: Path
+) -> None:
     a, b = pair
     a.fail(404, "model 'custom' not found")
     b.answer(["ok"])

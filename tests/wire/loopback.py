@@ -75,10 +75,20 @@ class Request:
 
 Handler = Callable[[Request], Reply]
 
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-            404: "Not Found", 413: "Payload Too Large", 422: "Unprocessable Entity",
-            429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
-            503: "Service Unavailable", 529: "Overloaded"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    413: "Payload Too Large",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    529: "Overloaded",
+}
 
 
 class LoopbackServer:
@@ -120,10 +130,8 @@ class LoopbackServer:
         with self._lock:
             clients = list(self._clients)
         for c in clients:
-            try:
+            with contextlib.suppress(OSError):
                 c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             c.close()
         self._thread.join(timeout=2)
 
@@ -172,10 +180,8 @@ class LoopbackServer:
             with self._lock:
                 self.open_connections -= 1
                 self._clients.discard(conn)
-            try:
+            with contextlib.suppress(OSError):
                 conn.close()
-            except OSError:
-                pass
 
     def _reply_for(self, request: Request) -> Reply:
         if self.queue:
@@ -191,7 +197,10 @@ class LoopbackServer:
         parts = reply.body if isinstance(reply.body, list) else [reply.body]
         chunked = reply.chunked if reply.chunked is not None else isinstance(reply.body, list)
         head = [f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}"]
-        headers = {"content-type": reply.content_type, **{k.lower(): v for k, v in reply.headers.items()}}
+        headers = {
+            "content-type": reply.content_type,
+            **{k.lower(): v for k, v in reply.headers.items()},
+        }
         if chunked:
             headers["transfer-encoding"] = "chunked"
         elif not isinstance(reply.body, list):
