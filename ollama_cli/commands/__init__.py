@@ -11,3 +11,17 @@ COMMANDS = ("chat", "complete", "providers", "models", "history", "config", "com
 
 if TYPE_CHECKING:
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def add_conversation_options(p: argparse.ArgumentParser) -> None:
+    """The flags ``chat`` and ``complete`` share: system prompt, rendering, history."""
+    p.add_argument("-s", "--system", metavar="TEXT", help="system prompt")
+    p.add_argument("--raw", action="store_true", help="never render markdown")
+    p.add_argument(
+        "-c", "--continue", dest="cont", action="store_true",
+        help="continue the most recent conversation",
+    )  # fmt: skip
+    p.add_argument(
+        "--conversation", metavar="ID", help="continue conversation ID (a unique prefix is enough)"
+    )
+    p.add_argument("--no-history", action="store_true", help="do not store this conversation")

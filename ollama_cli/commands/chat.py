@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from ollama_cli.commands import add_conversation_options
+
 if TYPE_CHECKING:
     from ollama_cli.app import App
     from ollama_cli.commands import Subparsers
@@ -22,19 +24,7 @@ def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
         description='Talk in an interactive REPL. Esc+Enter or a """ block for several '
         "lines; /help lists the commands; Ctrl-C stops an answer; Ctrl-D leaves.",
     )
-    p.add_argument("-s", "--system", metavar="TEXT", help="system prompt")
-    p.add_argument("--raw", action="store_true", help="never render markdown")
-    p.add_argument(
-        "-c",
-        "--continue",
-        dest="cont",
-        action="store_true",
-        help="continue the most recent conversation",
-    )
-    p.add_argument(
-        "--conversation", metavar="ID", help="continue conversation ID (a unique prefix is enough)"
-    )
-    p.add_argument("--no-history", action="store_true", help="do not store this conversation")
+    add_conversation_options(p)
     p.set_defaults(run=run)
 
 

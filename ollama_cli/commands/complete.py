@@ -10,6 +10,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from ollama_cli.commands import add_conversation_options
+
 if TYPE_CHECKING:
     from ollama_cli.app import App
     from ollama_cli.commands import Subparsers
@@ -19,9 +21,7 @@ if TYPE_CHECKING:
 MAX_STDIN_BYTES = 10 * 1024 * 1024
 
 
-def add_parser(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], parent: argparse.ArgumentParser
-) -> None:
+def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "complete",
         parents=[parent],
@@ -30,25 +30,13 @@ def add_parser(
         "stdin, a blank line, then the arguments.",
     )
     p.add_argument("prompt", nargs="*", help="the prompt (joined with spaces)")
-    p.add_argument("-s", "--system", metavar="TEXT", help="system prompt")
+    add_conversation_options(p)
     p.add_argument("--max-tokens", type=int, metavar="N", help="limit the answer's length")
     p.add_argument("--temperature", type=float, metavar="T", help="sampling temperature")
     p.add_argument("--no-stream", action="store_true", help="wait for the whole answer")
     p.add_argument(
         "--json", action="store_true", help="print one JSON object with the answer and the trace"
     )
-    p.add_argument("--raw", action="store_true", help="never render markdown")
-    p.add_argument(
-        "-c",
-        "--continue",
-        dest="cont",
-        action="store_true",
-        help="continue the most recent conversation",
-    )
-    p.add_argument(
-        "--conversation", metavar="ID", help="continue conversation ID (a unique prefix is enough)"
-    )
-    p.add_argument("--no-history", action="store_true", help="do not store this turn")
     p.set_defaults(run=run)
 
 

@@ -13,9 +13,7 @@ if TYPE_CHECKING:
     from ollama_cli.commands import Subparsers
 
 
-def add_parser(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], parent: argparse.ArgumentParser
-) -> None:
+def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
     p = sub.add_parser("config", parents=[parent], help="show or create the configuration")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser(

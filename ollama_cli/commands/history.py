@@ -32,7 +32,7 @@ def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
     export.add_argument(
         "--format", choices=("md", "json"), default="md", help="md (default) or json"
     )
-    export.set_defaults(run=run_export)
+    export.set_defaults(run=run_show)
     rm = actions.add_parser("rm", parents=[parent], help="delete a conversation")
     rm.add_argument("id", metavar="ID")
     rm.set_defaults(run=run_rm)
@@ -82,19 +82,11 @@ def run_list(app: App) -> int:
 
 
 def run_show(app: App) -> int:
+    """``show`` prints markdown (or ``--json``); ``export`` the same, by ``--format``."""
     store = store_for(app)
     cid = resolved(app, store)
-    if app.args.json:
-        _dump(store.to_json(cid))
-    else:
-        sys.stdout.write(store.to_markdown(cid))
-    return 0
-
-
-def run_export(app: App) -> int:
-    store = store_for(app)
-    cid = resolved(app, store)
-    if app.args.format == "json":
+    as_json = getattr(app.args, "json", False) or getattr(app.args, "format", "md") == "json"
+    if as_json:
         _dump(store.to_json(cid))
     else:
         sys.stdout.write(store.to_markdown(cid))

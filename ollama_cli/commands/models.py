@@ -12,9 +12,7 @@ if TYPE_CHECKING:
     from ollama_cli.commands import Subparsers
 
 
-def add_parser(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], parent: argparse.ArgumentParser
-) -> None:
+def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
     p = sub.add_parser("models", parents=[parent], help="list the models of a provider")
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     ls = actions.add_parser(

@@ -29,9 +29,7 @@ COLUMNS = (
 )
 
 
-def add_parser(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], parent: argparse.ArgumentParser
-) -> None:
+def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
     p = sub.add_parser("providers", parents=[parent], help="list providers and their health")
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     ls = actions.add_parser(

@@ -8,6 +8,7 @@ left behind (output, history database, state files).
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import time
@@ -121,21 +122,19 @@ def repl_turn(home: Path, prompt: str, budget: float, *args: str) -> ReplTurn:
     """Start ``chat -v``, ask ``prompt``, wait for the turn's last line and the prompt,
     then leave with Ctrl-D. ``-v`` ends every turn with its trace, so success is visible."""
     child = spawn_chat(home, "-v", *args)
-    log: list[str] = []
+    child.logfile_read = log = io.StringIO()
     seconds = None
     try:
         child.expect(PROMPT)
         child.sendline(prompt)
         sent = time.perf_counter()
         child.expect([r"no provider could answer", r": ok \[\d+ ms\]"], timeout=budget)
-        log.append(child.before + child.after)
         child.expect(PROMPT, timeout=5)
         seconds = time.perf_counter() - sent
         child.sendeof()
         child.expect(pexpect.EOF, timeout=5)
-        log.append(child.before)
     except (pexpect.TIMEOUT, pexpect.EOF):
-        log.append(str(child.before))
+        pass
     finally:
         child.close(force=True)
-    return ReplTurn("".join(log), seconds, child.exitstatus)
+    return ReplTurn(log.getvalue(), seconds, child.exitstatus)
