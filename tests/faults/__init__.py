@@ -57,7 +57,8 @@ class Run:
 
     @property
     def err_lines(self) -> list[str]:
-        return self.stderr.decode("utf-8", "replace").strip().splitlines()
+        text = self.stderr.decode("utf-8", "replace")
+        return [line for line in text.splitlines() if line.strip()]
 
 
 def finish(proc: subprocess.Popen[bytes], budget: float) -> Run:
