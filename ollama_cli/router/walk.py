@@ -147,6 +147,7 @@ class ChainWalk:
         self, step: Step, chunks: AsyncGenerator[Chunk, None]
     ) -> AsyncGenerator[str, None]:
         result = self.result
+        finish: str | None = None
         async with aclosing(chunks):
             async for chunk in chunks:
                 if chunk.text:
@@ -158,9 +159,10 @@ class ChainWalk:
                         result.usage.input_tokens + chunk.usage.input_tokens,
                         result.usage.output_tokens + chunk.usage.output_tokens,
                     )
-                if chunk.finish_reason is not None:
-                    result.finish_reason = chunk.finish_reason
-            result.provider, result.model = step.name, step.model
+                finish = chunk.finish_reason or finish
+        # Only a stream that ended cleanly has finished: an error after the finish chunk
+        # still counts as a failure.
+        result.provider, result.model, result.finish_reason = step.name, step.model, finish
 
     def succeeded(self, step: Step, started: float, kind: str) -> None:
         self.record(step, "ok", None, _ms(started), kind)
