@@ -190,3 +190,29 @@ def test_time_to_prompt_with_nothing_reachable(refused_url: str, run: int) -> No
         assert leave(child) == 0
     assert elapsed < 1.0
     assert not os.path.exists(home() / "state" / "cooldowns.json")  # nothing was contacted
+
+
+def test_kill_9_during_the_third_turn_loses_nothing_answered() -> None:
+    with OllamaWire() as wire:
+        wire.answer(["first answer"]).answer(["second answer"])
+        wire.answer(["third ", "answer ", "partial "] + ["more "] * 50, pause=0.3)
+        only_ollama(wire.url)
+        with chat() as child:
+            for prompt, answer in (("one", "first answer"), ("two", "second answer")):
+                expect(child, PROMPT)
+                child.sendline(prompt)
+                expect(child, answer)
+            expect(child, PROMPT)
+            child.sendline("three")
+            expect(child, "partial")
+            time.sleep(0.8)  # past the recorder's flush interval: the partial text is on disk
+            os.kill(child.pid, 9)
+            child.expect(pexpect.EOF)
+    messages = stored_messages()
+    assert [(m.role, m.interrupted) for m in messages] == [
+        ("user", False), ("assistant", False),
+        ("user", False), ("assistant", False),
+        ("user", False), ("assistant", True),
+    ]  # fmt: skip
+    assert messages[1].text == "first answer" and messages[3].text == "second answer"
+    assert messages[5].text.startswith("third answer partial")
