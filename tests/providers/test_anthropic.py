@@ -29,9 +29,9 @@ from providers import (
     RateLimitError,
     Usage,
 )
-from providers.anthropic import (
+from providers.anthropic import AnthropicProvider
+from providers.anthropic_wire import (
     DEFAULT_MAX_TOKENS,
-    AnthropicProvider,
     build_body,
     finish_reason,
     http_error,

@@ -49,7 +49,8 @@ from providers import (
     RateLimitError,
     Usage,
 )
-from providers.anthropic import AnthropicProvider, finish_reason
+from providers.anthropic import AnthropicProvider
+from providers.anthropic_wire import finish_reason
 from tests.wire.anthropic import AnthropicWire, claude_settings, quick_server
 from tests.wire.loopback import LoopbackServer, Reply
 

@@ -32,10 +32,10 @@ from providers import (
     Usage,
 )
 from providers.builtins import BUILTIN_TYPES
-from providers.gemini import (
+from providers.gemini import GeminiProvider
+from providers.gemini_events import EventReader
+from providers.gemini_wire import (
     Answer,
-    EventReader,
-    GeminiProvider,
     build_body,
     endpoint,
     http_error,

@@ -27,15 +27,13 @@ from providers.errors import (
     ProviderError,
     ProviderUnavailableError,
 )
-from providers.local import (
+from providers.local import LocalProvider
+from providers.local_generation import completion_kwargs, generation_error, parse_part
+from providers.local_models import (
     DEFAULT_MODEL,
-    LocalProvider,
-    completion_kwargs,
     default_gguf,
     default_threads,
-    generation_error,
     model_label,
-    parse_part,
     resolve_model_file,
     unload_models,
 )

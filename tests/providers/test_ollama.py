@@ -29,15 +29,8 @@ from providers import (
     Usage,
 )
 from providers.builtins import BUILTIN_TYPES
-from providers.ollama import (
-    DEFAULT_HOST,
-    OllamaProvider,
-    StreamParser,
-    build_chat_body,
-    parse_chat_response,
-    parse_host,
-    resolve_host,
-)
+from providers.ollama import DEFAULT_HOST, OllamaProvider, parse_host, resolve_host
+from providers.ollama_wire import StreamParser, build_chat_body, parse_chat_response
 from tests.wire.loopback import BodyPart, Pause, Reply, Request, Stall
 from tests.wire.ollama import NDJSON, OllamaWire, chat_line, chat_stream, done_line
 

@@ -18,13 +18,13 @@ from providers.errors import (
     ProviderUnavailableError,
     RateLimitError,
 )
-from providers.openai_base import error_from_payload
 from providers.openai_compat import (
     ChatStreamState,
     OpenAICompatibleProvider,
     build_chat_body,
     parse_chat_reply,
 )
+from providers.openai_errors import error_from_payload
 from providers.types import ChatRequest, Chunk, Message, Usage
 from tests.wire.loopback import LoopbackServer, Pause, Reply, Reset, Stall
 from tests.wire.openai import (

@@ -1,0 +1,192 @@
+"""Ollama's wire format as pure functions: ``/api/chat`` bodies, answers, NDJSON streams, errors.
+
+Shapes follow Ollama's docs/api.md and the server's api/types.go. Errors read as actions
+("model 'x' not found (try `ollama pull x`)"), and the key is redacted from any text a
+server echoes back. Tested on recorded payloads without a network.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from providers.errors import ModelNotFoundError, ProviderError, ProviderUnavailableError
+from providers.http import error_detail, error_for_status, redact
+from providers.types import ChatRequest, ChatResult, Chunk, Usage
+
+#: Ollama's ``done_reason`` values onto ours; "load"/"unload" (empty requests) become "other".
+_FINISH = {"stop": "stop", "length": "length", "": "stop"}
+
+
+def build_chat_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
+    """The ``/api/chat`` request body; system messages stay in place with role system."""
+    body: dict[str, Any] = {
+        "model": request.model,
+        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        "stream": stream,
+    }
+    options: dict[str, Any] = {}
+    if request.max_tokens is not None:
+        options["num_predict"] = request.max_tokens
+    if request.temperature is not None:
+        options["temperature"] = request.temperature
+    if options:
+        body["options"] = options
+    return body
+
+
+def finish_reason(done_reason: object) -> str:
+    """Ollama's ``done_reason`` normalised; old servers omit it on a normal stop."""
+    return _FINISH.get(done_reason if isinstance(done_reason, str) else "", "other")
+
+
+def usage_of(event: Mapping[str, Any]) -> Usage:
+    return Usage(
+        input_tokens=_count(event.get("prompt_eval_count")),
+        output_tokens=_count(event.get("eval_count")),
+    )
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def model_not_found(name: str, model: str) -> ModelNotFoundError:
+    return ModelNotFoundError(
+        f"{name}: model {model!r} not found (try `ollama pull {model}`)", provider=name
+    )
+
+
+def error_from_text(
+    name: str, detail: str, model: str | None, secret: str | None = None
+) -> ProviderError:
+    """An ``{"error": ...}`` Ollama sent in-band, on a 200 stream or answer."""
+    # Redact before shortening: a cut through the key would slip past redaction.
+    detail = error_detail(redact(detail, secret))
+    lowered = detail.lower()
+    if model and "not found" in lowered and "model" in lowered:
+        return model_not_found(name, model)
+    return ProviderUnavailableError(f"{name}: {detail or 'unknown error'}", provider=name)
+
+
+def error_from_response(
+    name: str,
+    status: int,
+    body: bytes,
+    *,
+    model: str | None,
+    host: str,
+    headers: Mapping[str, str] | None = None,
+    secret: str | None = None,
+) -> ProviderError:
+    """A non-2xx answer as a taxonomy error (``model`` is None for non-chat requests)."""
+    detail = error_detail(redact(body.decode("utf-8", "replace"), secret))
+    if status == 404:
+        if model and "model" in detail.lower():
+            return model_not_found(name, model)
+        # Go's mux answers unknown routes with "404 page not found": not an Ollama API.
+        return ProviderUnavailableError(
+            f"{name}: HTTP 404 from {host}: {detail} (is this an Ollama server?)", provider=name
+        )
+    return error_for_status(name, status, detail, headers)
+
+
+def decode_json(name: str, raw: bytes, where: str = "response stream") -> dict[str, Any]:
+    """One JSON object from ``raw``, or a one-line ProviderUnavailableError naming the fault."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProviderUnavailableError(
+            f"{name}: invalid UTF-8 in the {where}", provider=name
+        ) from exc
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ProviderUnavailableError(
+            f"{name}: malformed JSON in the {where} ({exc})", provider=name
+        ) from exc
+    if not isinstance(data, dict):
+        raise ProviderUnavailableError(
+            f"{name}: unexpected {type(data).__name__} in the {where} (want a JSON object)",
+            provider=name,
+        )
+    return data
+
+
+def parse_chat_response(
+    name: str, model: str, data: Mapping[str, Any], secret: str | None = None
+) -> ChatResult:
+    """A non-streaming ``/api/chat`` answer as a ChatResult."""
+    if "error" in data:
+        raise error_from_text(name, str(data["error"]), model, secret)
+    message = data.get("message")
+    if not isinstance(message, dict):
+        raise ProviderUnavailableError(f"{name}: answer has no message", provider=name)
+    return ChatResult(
+        text=str(message.get("content") or ""),
+        model=str(data.get("model") or model),
+        finish_reason=finish_reason(data.get("done_reason")),
+        usage=usage_of(data),
+    )
+
+
+def parse_model_list(name: str, data: Mapping[str, Any]) -> list[str]:
+    """Model names from ``/api/tags`` (``name``, or ``model`` on newer servers)."""
+    models = data.get("models")
+    if not isinstance(models, list):
+        raise ProviderUnavailableError(f"{name}: model list has no 'models' array", provider=name)
+    names = (m.get("name") or m.get("model") for m in models if isinstance(m, dict))
+    return [n for n in names if isinstance(n, str) and n]
+
+
+class StreamParser:
+    """Turns the bytes of an ``/api/chat`` NDJSON stream into chunks.
+
+    Network reads split lines anywhere (even inside a UTF-8 sequence), so bytes are
+    buffered until a newline. ``feed`` returns the text chunks; the ``done`` line is kept
+    as ``final`` and everything after it is ignored.
+    """
+
+    def __init__(self, name: str, model: str, secret: str | None = None) -> None:
+        self.name = name
+        self.model = model
+        self.secret = secret
+        self.final: Chunk | None = None
+        self._pending = b""
+
+    def feed(self, data: bytes) -> list[Chunk]:
+        self._pending += data
+        *lines, self._pending = self._pending.split(b"\n")
+        return self._parse(lines)
+
+    def end(self) -> Chunk:
+        """The final chunk once the body is over; raises if the stream never finished."""
+        leftover, self._pending = self._pending, b""
+        if self.final is None and leftover.strip():
+            self._parse([leftover])  # a last line without its newline still counts
+        if self.final is None:
+            raise ProviderUnavailableError(
+                f"{self.name}: stream ended before the answer was finished", provider=self.name
+            )
+        return self.final
+
+    def _parse(self, lines: list[bytes]) -> list[Chunk]:
+        chunks: list[Chunk] = []
+        for line in lines:
+            if self.final is not None:
+                break
+            if not line.strip():
+                continue
+            event = decode_json(self.name, line)
+            if "error" in event:
+                raise error_from_text(self.name, str(event["error"]), self.model, self.secret)
+            message = event.get("message")
+            text = message.get("content") if isinstance(message, dict) else None
+            if isinstance(text, str) and text:
+                chunks.append(Chunk(text=text))
+            if event.get("done") is True:
+                self.final = Chunk(
+                    finish_reason=finish_reason(event.get("done_reason")), usage=usage_of(event)
+                )
+        return chunks
