@@ -282,6 +282,7 @@ def write_json(name: str, stats: Sequence[Stat], **extra: object) -> Path:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
         },
         "measures": [asdict(s) for s in stats],
         **extra,

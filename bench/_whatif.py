@@ -56,8 +56,6 @@ def shared_tls() -> None:
 
 
 def plain_pipe_without_rich() -> None:
-    from types import SimpleNamespace
-
     import ollama_cli.sink
 
     original = ollama_cli.sink.make_sink
@@ -67,8 +65,7 @@ def plain_pipe_without_rich() -> None:
             return original(app, quiet=quiet)
         from ollama_cli.render.stream import PlainRenderer
 
-        console = SimpleNamespace(file=sys.stdout, is_terminal=False)
-        return PlainRenderer(console)  # type: ignore[arg-type]
+        return PlainRenderer(sys.stdout)
 
     ollama_cli.sink.make_sink = make_sink
 

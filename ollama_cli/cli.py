@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else list(argv)
+    if args_in == ["--version"]:  # the one answer that needs no parser at all
+        print(f"ollama-cli {__version__}")
+        return 0
     parser = build_parser()
     args = parser.parse_args(argv)
     for name, default in (

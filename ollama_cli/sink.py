@@ -4,6 +4,7 @@ text to a pipe), or nowhere for ``--json``, which prints the answer once, in its
 
 from __future__ import annotations
 
+import sys
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
@@ -43,10 +44,16 @@ class QuietSink:
 
 
 def make_sink(app: App, *, quiet: bool) -> Sink:
+    """Decide plain vs. markdown before importing rich: a pipe never pays for rich."""
     if quiet:
         return QuietSink()
+    raw = bool(getattr(app.args, "raw", False))
+    if raw or not sys.stdout.isatty() or app.environ.get("NO_COLOR"):
+        from ollama_cli.render.stream import PlainRenderer
+
+        return PlainRenderer(sys.stdout, is_terminal=sys.stdout.isatty())
     from rich.console import Console
 
     from ollama_cli.render import make_renderer
 
-    return make_renderer(Console(highlight=False), raw=bool(getattr(app.args, "raw", False)))
+    return make_renderer(Console(highlight=False), raw=raw)

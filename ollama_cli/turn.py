@@ -44,8 +44,8 @@ async def run_turn(app: App, prompt: str, *, json_output: bool) -> int:
     started = time.perf_counter()
     failed = False
     conversation.add_user(prompt)
-    if not json_output:
-        app.notices = sink.notice
+    if not json_output and sys.stdout.isatty():
+        app.notices = sink.notice  # keep notices out of the renderer's live region
     try:
         with sink:
             sink.status(f"waiting for {request.provider or app.config.router.chain[0]}…")

@@ -4,6 +4,12 @@ Importable as ``providers``; never imports ``ollama_cli``. Adapter modules (whic
 httpx) are loaded by the registry only when a provider of their type is built.
 """
 
+import sys
+
+# httpx imports its own command-line module (click, rich, pygments: ~45 ms) whenever click
+# is installed. We never use it; a None entry makes httpx fall back to its stub `main`.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 from providers.base import BaseProvider, ProviderSettings
 from providers.errors import (
     BadRequestError,

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from ollama_cli.cli import build_parser
-from ollama_cli.commands.completion import walk
+from ollama_cli.completion import walk
 from ollama_cli.config import (
     HISTORY_KEYS,
     PROVIDER_KEYS,

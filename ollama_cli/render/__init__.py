@@ -57,5 +57,5 @@ def make_renderer(
         or console.is_dumb_terminal
     )
     if plain:
-        return PlainRenderer(console, notices=notices)
+        return PlainRenderer(console.file, is_terminal=console.is_terminal, notices=notices)
     return MarkdownRenderer(console, refresh_per_second=refresh_per_second)

@@ -8,10 +8,11 @@ live region, repainted at a bounded rate, so the cost of an answer stays linear 
 
 from __future__ import annotations
 
+import sys
 import time
 from abc import ABC, abstractmethod
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import IO, TYPE_CHECKING, Self
 
 from ollama_cli.render.blocks import BlockSplitter
 
@@ -29,8 +30,7 @@ _CONTAINERS = frozenset({"bullet_list_open", "ordered_list_open", "blockquote_op
 class StreamRenderer(ABC):
     """What every renderer offers; use as a context manager so the terminal is always restored."""
 
-    def __init__(self, console: Console) -> None:
-        self.console = console
+    def __init__(self) -> None:
         self._finished = False
 
     @abstractmethod
@@ -79,11 +79,16 @@ class StreamRenderer(ABC):
 class PlainRenderer(StreamRenderer):
     """The model's exact text, written as it arrives: for pipes, files, ``--raw``, NO_COLOR.
 
-    Notices go to ``notices`` (stderr by default) so that piped output stays the answer alone.
+    Notices go to ``notices`` (plain stderr by default) so that piped output stays the answer
+    alone. Nothing here imports rich: ``complete … | cat`` never pays for it.
     """
 
-    def __init__(self, console: Console, *, notices: Console | None = None) -> None:
-        super().__init__(console)
+    def __init__(
+        self, out: IO[str], *, is_terminal: bool = False, notices: Console | None = None
+    ) -> None:
+        super().__init__()
+        self.out = out
+        self.is_terminal = is_terminal
         self._notices = notices
         self._ends_line = True
 
@@ -96,24 +101,21 @@ class PlainRenderer(StreamRenderer):
     def feed(self, text: str) -> None:
         self._check_open()
         if text:
-            file = self.console.file
-            file.write(text)
-            file.flush()
+            self.out.write(text)
+            self.out.flush()
             self._ends_line = text.endswith("\n")
 
     def notice(self, text: str) -> None:
         if self._notices is None:
-            from rich.console import Console
-
-            # soft_wrap: a notice is one line even when stderr is not a terminal.
-            self._notices = Console(stderr=True, highlight=False, soft_wrap=True)
-        self._notices.print(text, style="dim", markup=False, highlight=False)
+            print(text, file=sys.stderr, flush=True)
+        else:
+            self._notices.print(text, style="dim", markup=False, highlight=False, soft_wrap=True)
 
     def _finish(self) -> None:
         # On a terminal, do not leave the shell prompt glued to the last line of the answer.
-        if not self._ends_line and self.console.is_terminal:
-            self.console.file.write("\n")
-            self.console.file.flush()
+        if not self._ends_line and self.is_terminal:
+            self.out.write("\n")
+            self.out.flush()
 
 
 class MarkdownRenderer(StreamRenderer):
@@ -126,7 +128,8 @@ class MarkdownRenderer(StreamRenderer):
         refresh_per_second: float = 20.0,
         code_theme: str = "monokai",
     ) -> None:
-        super().__init__(console)
+        super().__init__()
+        self.console = console
         self._interval = 1.0 / refresh_per_second
         self._code_theme = code_theme
         self._splitter = BlockSplitter()

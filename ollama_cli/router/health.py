@@ -51,9 +51,13 @@ async def check_one(router: ProviderRouter, name: str, timeout: float) -> Health
     remaining = router.cooldowns.remaining(name)
     if remaining > 0:
         return report("cooling_down", f"skipped for {remaining:.0f} s more after failures")
+    try:
+        provider = router.provider(name)  # built first: latency is the check, not our start-up
+    except ProviderError as exc:
+        return report("error", _detail(exc, name))
     started = time.perf_counter()
     try:
-        health = await asyncio.wait_for(router.provider(name).health_check(), timeout)
+        health = await asyncio.wait_for(provider.health_check(), timeout)
     except TimeoutError:
         return report("unreachable", f"no answer within {timeout:g} s", _ms(started))
     except ProviderAuthError as exc:
