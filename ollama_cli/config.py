@@ -6,6 +6,7 @@ and the offending key, so a bad config is exit 2 with something to fix, never a 
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -292,15 +293,15 @@ def _router(table: Mapping[str, Any], src: _Source) -> RouterSettings:
     chain = table.get("chain", list(DEFAULT_CHAIN))
     if not chain or not all(isinstance(n, str) and n for n in chain):
         raise src.error("router", "chain", "must be a non-empty list of provider names")
-    numbers = {
-        k: table[k] for k in ("retries", "cooldown_failures", "hedge_after_ms") if k in table
-    }
-    for key, value in numbers.items():
-        if value < 0:
-            raise src.error("router", key, "must not be negative")
-    for key in ("max_retry_wait", "cooldown_seconds"):
-        if key in table and table[key] < 0:
-            raise src.error("router", key, "must not be negative")
+    for key in (
+        "retries",
+        "cooldown_failures",
+        "hedge_after_ms",
+        "max_retry_wait",
+        "cooldown_seconds",
+    ):
+        if key in table:
+            _check_number(table[key], "router", key, src, minimum=0.0, inclusive=True)
     fields = {k: v for k, v in table.items() if k != "chain"}
     return RouterSettings(chain=tuple(dict.fromkeys(chain)), **fields)
 
@@ -363,11 +364,27 @@ def _provider(
         base_url=raw.get("base_url")
         or (builtin.base_url if builtin else None)
         or spec.default_base_url,
-        timeout=float(raw.get("timeout", 60.0)),
-        connect_timeout=float(raw.get("connect_timeout", 5.0)),
+        timeout=_positive(raw, "timeout", 60.0, where, src),
+        connect_timeout=_positive(raw, "connect_timeout", 5.0, where, src),
         enabled=raw.get("enabled", True),
         options={k: raw[k] for k in extra if k in raw},
     )
+
+
+def _positive(raw: Mapping[str, Any], key: str, default: float, where: str, src: _Source) -> float:
+    value = float(raw.get(key, default))
+    _check_number(value, where, key, src, minimum=0.0, inclusive=False)
+    return value
+
+
+def _check_number(
+    value: float, where: str, key: str, src: _Source, *, minimum: float, inclusive: bool
+) -> None:
+    """Finite and not below ``minimum`` (nan and inf are valid TOML, never valid here)."""
+    if not math.isfinite(value):
+        raise src.error(where, key, "must be a finite number")
+    if value < minimum or (value == minimum and not inclusive):
+        raise src.error(where, key, "must not be negative" if inclusive else "must be positive")
 
 
 def _key_envs(

@@ -9,14 +9,21 @@ from __future__ import annotations
 
 
 class ProviderError(Exception):
-    """Base of the taxonomy. ``outcome`` is the trace/JSON name of the failure class."""
+    """Base of the taxonomy. ``outcome`` is the trace/JSON name of the failure class.
+
+    ``retry_after`` is the server's own Retry-After, in seconds, when it sent one (429s and
+    503s do): the router waits that long instead of its own backoff.
+    """
 
     outcome = "error"
 
-    def __init__(self, message: str, *, provider: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, provider: str | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.provider = provider
+        self.retry_after = retry_after
 
     def __str__(self) -> str:
         return self.message
@@ -46,12 +53,6 @@ class RateLimitError(ProviderError):
     """429 or quota exhausted. ``retry_after`` is seconds to wait, when the server said."""
 
     outcome = "rate_limited"
-
-    def __init__(
-        self, message: str, *, retry_after: float | None = None, provider: str | None = None
-    ) -> None:
-        super().__init__(message, provider=provider)
-        self.retry_after = retry_after
 
 
 class ModelNotFoundError(ProviderError):

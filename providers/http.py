@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import functools
 import json
@@ -33,6 +34,10 @@ from providers.errors import (
 
 #: Longest error detail quoted from a server, so a 5 MB HTML page never reaches the terminal.
 MAX_DETAIL = 300
+#: Bounds on reading a finished stream's tail to keep its connection (see ``drain``): the
+#: tail is a chunked terminator, a ``[DONE]`` or a usage event, a few bytes already on the way.
+DRAIN_MAX_BYTES = 64 * 1024
+DRAIN_TIMEOUT = 0.1
 
 
 def make_client(
@@ -180,7 +185,9 @@ def error_for_status(
     if status == 404:
         return ModelNotFoundError(msg, provider=name)
     if status >= 500 or status == 408:
-        return ProviderUnavailableError(msg, provider=name)
+        return ProviderUnavailableError(
+            msg, provider=name, retry_after=retry_after_seconds(headers)
+        )
     return BadRequestError(msg, provider=name)
 
 
@@ -219,3 +226,33 @@ def redact(text: str, *secrets: str | None) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "[redacted]")
     return text
+
+
+async def drain(
+    rest: AsyncIterator[object],
+    response: httpx.Response,
+    *,
+    max_bytes: int = DRAIN_MAX_BYTES,
+    timeout: float = DRAIN_TIMEOUT,
+) -> bool:
+    """Read what is left of a finished stream, so its connection can serve the next request.
+
+    httpx returns a connection to the pool only when the body was read to its end; an
+    adapter that stops at the protocol's final event would otherwise cost the next answer a
+    new TCP and TLS handshake. ``rest`` is the adapter's own, partly consumed iterator over
+    ``response`` (a second iteration of a response is not allowed). The byte bound is
+    checked after each item, the time bound throughout. Errors, a slow tail or a long one
+    are swallowed: the caller then closes the response, and with it the connection.
+
+    Returns:
+        True if the body ended within the bounds.
+    """
+    start = response.num_bytes_downloaded
+    try:
+        async with asyncio.timeout(timeout):
+            async for _ in rest:
+                if response.num_bytes_downloaded - start > max_bytes:
+                    return False
+    except Exception:  # CancelledError is a BaseException: cancellation still propagates
+        return False
+    return True

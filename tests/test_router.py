@@ -296,3 +296,27 @@ async def test_skipping_the_first_provider_is_announced() -> None:
     s["b"].steps.append(Answer(["x"]))
     await collect(router)
     assert notices == ["a skipped (A_KEY is not set) → b (b-default)"]
+
+
+async def test_a_cooling_provider_is_tried_when_everything_else_failed(tmp_path: Path) -> None:
+    state = tmp_path / "cooldowns.json"
+    router, s = scripted_router(["a", "b"], cooldown_path=state, retries=0)
+    s["a"].steps.append(Fail(RateLimitError("a: HTTP 429", retry_after=120)))
+    s["b"].steps.append(Answer(["x"]))
+    await collect(router)
+    router2, s2 = scripted_router(["a", "b"], cooldown_path=state, retries=0)
+    s2["b"].steps.append(Fail(ProviderUnreachableError("b: refused")))
+    s2["a"].steps.append(Answer(["a after all"]))
+    text, result = await collect(router2)
+    assert text == "a after all"
+    assert outcomes(result) == [("a", "skipped_cooldown"), ("b", "unavailable"), ("a", "ok")]
+
+
+async def test_a_503_retry_after_is_honoured(sleeps: list[float]) -> None:
+    router, s = scripted_router(["a"], retries=1, max_retry_wait=2.0)
+    no_sleep(router, sleeps)
+    s["a"].steps.extend(
+        [Fail(ProviderUnavailableError("a: HTTP 503", retry_after=1.5)), Answer(["x"])]
+    )
+    await collect(router)
+    assert sleeps == [1.5]

@@ -50,7 +50,7 @@ def run_show(app: App) -> int:
                 "type": p.type,
                 "enabled": p.enabled,
                 "default_model": p.default_model,
-                "base_url": p.base_url,
+                "base_url": _without_credentials(p.base_url),
                 "api_key_env": p.key_env,
                 "api_key": "set" if p.resolve_key(app.environ) else "not set",
                 "timeout": p.timeout,
@@ -79,3 +79,16 @@ def run_init(app: App) -> int:
     target.chmod(0o600)
     print(f"wrote {target}")
     return 0
+
+
+def _without_credentials(url: str | None) -> str | None:
+    """``https://user:secret@host/v1`` → ``https://***@host/v1``: never print a password."""
+    if not url or "@" not in url:
+        return url
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not parts.username and not parts.password:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"***@{host}"))

@@ -21,7 +21,7 @@ from ollama_cli.router.policy import rule_for
 from ollama_cli.router.trace import Attempt
 from ollama_cli.router.types import RouteRequest, RouteResult, RoutingError
 from providers.base import BaseProvider
-from providers.errors import ProviderError, RateLimitError
+from providers.errors import ProviderError
 from providers.types import ChatRequest, Chunk, Message, Usage
 
 RESUME_INSTRUCTION = (
@@ -52,35 +52,48 @@ class ChainWalk:
         self._last_failure: str | None = None
 
     async def run(self) -> AsyncGenerator[str, None]:
+        async with aclosing(self._walk(self.steps)) as texts:
+            async for text in texts:
+                yield text
+        cooling = [Step(s.name, s.model) for s in self.steps if s.skip == "skipped_cooldown"]
+        if cooling and self._unanswered():
+            # Cooldown never turns a possible answer into a failure: everything else
+            # failed, so the providers that were cooling down get their turn after all.
+            async with aclosing(self._walk(cooling)) as texts:
+                async for text in texts:
+                    yield text
+        self._finish()
+
+    def _unanswered(self) -> bool:
+        return self.result.finish_reason is None and self._stop is None
+
+    async def _walk(self, steps: list[Step]) -> AsyncGenerator[str, None]:
         hedge_ms = self.router.settings.hedge_after_ms
         index = 0
-        while index < len(self.steps):
-            step = self.steps[index]
+        while index < len(steps) and self._unanswered():
+            step = steps[index]
             index += 1
             if step.skip:
                 self.record(step, step.skip, step.skip_reason, 0, "first")
-                if index == 1:  # the provider the user wanted first: say why it was passed over
+                if step is self.steps[0]:  # the provider the user wanted first: say why not
                     self._last_failure = f"{step.name} skipped ({step.skip_reason})"
                 continue
-            partner = self._hedge_partner(index) if hedge_ms and not self.result.text else None
-            if partner is not None:
+            partner = (
+                self._hedge_partner(steps, index) if hedge_ms and not self.result.text else None
+            )
+            self._announce(step)
+            if partner is None:
+                attempt = self._try_provider(step)
+            else:
                 from ollama_cli.router.hedge import RaceOutcome, race
 
-                self._announce(step)
                 outcome = RaceOutcome()
-                async with aclosing(race(self, step, partner, hedge_ms / 1000, outcome)) as texts:
-                    async for text in texts:
-                        yield text
-                if outcome.hedged:
-                    index = self.steps.index(partner) + 1
-            else:
-                self._announce(step)
-                async with aclosing(self._try_provider(step)) as texts:
-                    async for text in texts:
-                        yield text
-            if self.result.finish_reason is not None or self._stop is not None:
-                break
-        self._finish()
+                attempt = race(self, step, partner, hedge_ms / 1000, outcome)
+            async with aclosing(attempt) as texts:
+                async for text in texts:
+                    yield text
+            if partner is not None and outcome.hedged:
+                index = steps.index(partner) + 1
 
     def _finish(self) -> None:
         if self.result.finish_reason is not None:
@@ -118,10 +131,9 @@ class ChainWalk:
         settings = self.router.settings
         if len(self.result.text) > shown or retry >= settings.retries or not rule_for(error).retry:
             return None
-        retry_after = error.retry_after if isinstance(error, RateLimitError) else None
-        if retry_after is not None and retry_after > settings.max_retry_wait:
+        if error.retry_after is not None and error.retry_after > settings.max_retry_wait:
             return None
-        return backoff_delay(retry, retry_after)
+        return backoff_delay(retry, error.retry_after)
 
     def open(self, step: Step) -> AsyncGenerator[Chunk, None]:
         """Start one attempt at ``step`` (resuming the partial answer if there is one)."""
@@ -185,7 +197,7 @@ class ChainWalk:
         self.record(step, outcome, error_text(error, step.name), _ms(started), kind)
         rule = rule_for(error)
         if rule.cooldown and final:
-            retry_after = error.retry_after if isinstance(error, RateLimitError) else None
+            retry_after = error.retry_after
             long_wait = (
                 retry_after is not None and retry_after > self.router.settings.max_retry_wait
             )
@@ -223,10 +235,10 @@ class ChainWalk:
         self.router.notify(f"{self._last_failure} → {step.name} {action}")
         self._last_failure = None
 
-    def _hedge_partner(self, index: int) -> Step | None:
+    def _hedge_partner(self, steps: list[Step], index: int) -> Step | None:
         if not self.request.stream:
             return None
-        return next((s for s in self.steps[index:] if not s.skip), None)
+        return next((s for s in steps[index:] if not s.skip), None)
 
 
 class WalkHost(Protocol):

@@ -9,19 +9,64 @@ left behind (output, history database, state files).
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pexpect  # type: ignore[import-untyped]
 
 from tests.conftest import subprocess_env
-from tests.faults.servers import CANARIES, leaks
+from tests.faults.servers import Wire
 
 ROOT = Path(__file__).parents[2]
 PROMPT = ">>>"
+
+#: A distinct canary key per provider: a leak names the provider it came through.
+CANARIES = {
+    "OLLAMA_API_KEY": "cnry-OLL-5c1e9a7d3b2f48e6a0d4c8b1f7e3a9d2",
+    "ANTHROPIC_API_KEY": "cnry-ANT-8e2b6f0a4c9d47e1b3a5f7c2d9e0b4a6",
+    "GEMINI_API_KEY": "cnry-GEM-3d7a1c5e9b0f42d8a6c4e2b8f1a7d3c5",
+    "OPENAI_API_KEY": "cnry-OAI-9f4c2e8a6d1b47f3c5a9e7d0b2f4c8a1",
+    "HF_TOKEN": "cnry-HFT-1b5d9f3a7c2e48b6d0f4a8c6e2b9d5f7",
+}
+
+
+def leaks(data: str | bytes) -> list[str]:
+    """The canaries of which any 12-character run appears in ``data`` (a cut key leaks too)."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    found = []
+    for env, key in CANARIES.items():
+        secret = key[9:]  # the random part: 32 hex digits
+        if any(secret[i : i + 12] in text for i in range(len(secret) - 11)):
+            found.append(env)
+    return found
+
+
+def toml_config(
+    chain: Sequence[str], providers: Mapping[str, Mapping[str, Any]], **router: Any
+) -> str:
+    """A config file: ``[router]`` with ``chain`` and ``router``, one table per provider."""
+    lines = ["[router]", f"chain = {json.dumps(list(chain))}"]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in router.items()]
+    for name, table in providers.items():
+        lines.append(f"[providers.{json.dumps(name)}]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in table.items()]
+    return "\n".join(lines) + "\n"
+
+
+def victim_table(wire: Wire, url: str, timeout: float) -> dict[str, Any]:
+    """The faulty provider's config: pointed at ``url`` with short timeouts."""
+    return {**wire.config(url), "timeout": timeout, "connect_timeout": 1.0}
+
+
+def backup_table(url: str) -> dict[str, Any]:
+    """A healthy second provider (an Ollama-type server) to fall over to."""
+    return {"type": "ollama", "host": url, "default_model": "llama3.2"}
 
 
 def canary_env(home: Path, **extra: str) -> dict[str, str]:
@@ -30,7 +75,7 @@ def canary_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def start_cli(home: Path, *args: str, stdin: bytes = b"", **env: str) -> subprocess.Popen[bytes]:
-    """``ollama-cli ARGS`` in a subprocess, stdin written and closed at once."""
+    """``ollama-cli ARGS`` in a subprocess; ``finish`` feeds it ``stdin`` and waits."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "ollama_cli", *args],
         stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
@@ -39,10 +84,7 @@ def start_cli(home: Path, *args: str, stdin: bytes = b"", **env: str) -> subproc
         env=canary_env(home, **env),
         cwd=ROOT,
     )
-    proc.started = time.perf_counter()  # type: ignore[attr-defined]
-    if stdin:
-        proc.stdin.write(stdin)  # type: ignore[union-attr]
-        proc.stdin.close()  # type: ignore[union-attr]
+    proc.started, proc.feed = time.perf_counter(), stdin  # type: ignore[attr-defined]
     return proc
 
 
@@ -66,7 +108,7 @@ def finish(proc: subprocess.Popen[bytes], budget: float) -> Run:
     started: float = proc.started  # type: ignore[attr-defined]
     remaining = max(0.1, budget - (time.perf_counter() - started))
     try:
-        out, err = proc.communicate(timeout=remaining)
+        out, err = proc.communicate(proc.feed or None, timeout=remaining)  # type: ignore[attr-defined]
         code: int | None = proc.returncode
     except subprocess.TimeoutExpired:
         proc.kill()

@@ -15,10 +15,8 @@ through the client, not through the test.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from tests.wire import anthropic, gemini, ollama, openai
@@ -37,26 +35,6 @@ from tests.wire.loopback import (
 TOKENS = ("The ", "quick ", "brown ")
 #: One 5 MB text delta: a single event far larger than any network read.
 HUGE = ("lorem ipsum dolor sit amet " * 200_000)[: 5 * 1024 * 1024]
-
-#: A distinct canary key per provider: a leak names the provider it came through.
-CANARIES = {
-    "OLLAMA_API_KEY": "cnry-OLL-5c1e9a7d3b2f48e6a0d4c8b1f7e3a9d2",
-    "ANTHROPIC_API_KEY": "cnry-ANT-8e2b6f0a4c9d47e1b3a5f7c2d9e0b4a6",
-    "GEMINI_API_KEY": "cnry-GEM-3d7a1c5e9b0f42d8a6c4e2b8f1a7d3c5",
-    "OPENAI_API_KEY": "cnry-OAI-9f4c2e8a6d1b47f3c5a9e7d0b2f4c8a1",
-    "HF_TOKEN": "cnry-HFT-1b5d9f3a7c2e48b6d0f4a8c6e2b9d5f7",
-}
-
-
-def leaks(data: str | bytes) -> list[str]:
-    """The canaries of which any 12-character run appears in ``data`` (a cut key leaks too)."""
-    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-    found = []
-    for env, key in CANARIES.items():
-        secret = key[9:]  # the random part: 32 hex digits
-        if any(secret[i : i + 12] in text for i in range(len(secret) - 11)):
-            found.append(env)
-    return found
 
 
 def _bearer(request: Request) -> str:
@@ -211,7 +189,8 @@ HF = Wire(
     unfinished=lambda tokens: openai.chat_sse(tokens, finish_reason=None, done=False),
     error=_openai_error,
     model_missing=lambda tail: openai.error_reply(
-        404, f"The model `meta-llama/Llama-3.1-8B-Instruct` does not exist{tail}",
+        404,
+        f"The model `meta-llama/Llama-3.1-8B-Instruct` does not exist{tail}",
         code="model_not_found",
     ),
     in_band=lambda msg: openai.sse_data(
@@ -237,7 +216,8 @@ class Fault:
 
     ``outcomes`` are the trace outcomes of the faulty provider's attempts with
     ``router.retries = 1``; ``shown`` is the text the user saw before it failed;
-    ``timeouts`` counts the read timeouts the walk waits out and ``waits`` any other sleep.
+    ``timeouts`` counts the read timeouts the walk waits out, ``waits`` any other sleep,
+    and ``work`` the seconds its sheer size costs (parsing, storing, printing 5 MB).
     """
 
     name: str
@@ -246,6 +226,7 @@ class Fault:
     shown: str = ""
     timeouts: int = 0
     waits: float = 0.0
+    work: float = 0.0
 
 
 def _echo(wire: Wire, request: Request) -> str:
@@ -264,7 +245,9 @@ def _html(status: int, title: str) -> Build:
 
 def _drip(wire: Wire, request: Request) -> Reply:
     reply = wire.answer(TOKENS)
-    data = b"".join(p.encode() if isinstance(p, str) else p for p in reply.body if isinstance(p, (str, bytes)))
+    data = b"".join(
+        p.encode() if isinstance(p, str) else p for p in reply.body if isinstance(p, (str, bytes))
+    )
     parts: list[BodyPart] = []
     for i in range(len(data)):
         parts += [data[i : i + 1], Pause(1.0)]
@@ -303,7 +286,11 @@ FAULT_LIST = (
     Fault("http_502", _html(502, "502 Bad Gateway"), RETRIED),
     Fault("http_503", _status(503, "the service is unavailable"), RETRIED),
     Fault("http_529", _status(529, "overloaded"), RETRIED),
-    Fault("in_band_error", lambda w, r: _stream(w.in_band("overloaded" + _echo(w, r)), w.stream_type), RETRIED),
+    Fault(
+        "in_band_error",
+        lambda w, r: _stream(w.in_band("overloaded" + _echo(w, r)), w.stream_type),
+        RETRIED,
+    ),
     Fault("malformed_json", lambda w, r: _stream([w.malformed], w.stream_type), RETRIED),
     Fault("invalid_utf8", lambda w, r: _stream([w.bad_utf8], w.stream_type), RETRIED),
     Fault("empty_stream", lambda w, r: Reply(body=b"", content_type=w.stream_type), RETRIED),
@@ -313,7 +300,7 @@ FAULT_LIST = (
         ("interrupted",),
         shown="".join(TOKENS),
     ),
-    Fault("huge_event", lambda w, r: w.answer([HUGE]), ("ok",), shown=HUGE),
+    Fault("huge_event", lambda w, r: w.answer([HUGE]), ("ok",), shown=HUGE, work=3.0),
 )
 FAULTS: dict[str, Fault] = {f.name: f for f in FAULT_LIST}
 
@@ -347,23 +334,3 @@ class FaultServer:
         if not self.wire.is_generate(request) or self.fault.build is None:
             return Reply.json({"error": f"no route for {request.path}"}, status=404)
         return self.fault.build(self.wire, request)
-
-
-def toml_config(chain: Sequence[str], providers: Mapping[str, Mapping[str, Any]], **router: Any) -> str:
-    """A config file: ``[router]`` with ``chain`` and ``router``, one table per provider."""
-    lines = ["[router]", f"chain = {json.dumps(list(chain))}"]
-    lines += [f"{k} = {json.dumps(v)}" for k, v in router.items()]
-    for name, table in providers.items():
-        lines.append(f"[providers.{json.dumps(name)}]")
-        lines += [f"{k} = {json.dumps(v)}" for k, v in table.items()]
-    return "\n".join(lines) + "\n"
-
-
-def victim_table(wire: Wire, url: str, timeout: float) -> dict[str, Any]:
-    """The faulty provider's config: pointed at ``url`` with short timeouts."""
-    return {**wire.config(url), "timeout": timeout, "connect_timeout": 1.0}
-
-
-def backup_table(url: str) -> dict[str, Any]:
-    """A healthy second provider (an Ollama-type server) to fall over to."""
-    return {"type": "ollama", "host": url, "default_model": "llama3.2"}
