@@ -24,7 +24,7 @@ from providers.anthropic_wire import (
 )
 from providers.base import BaseProvider, ProviderSettings
 from providers.errors import ProviderAuthError, ProviderUnavailableError
-from providers.http import make_client, translating
+from providers.http import drain, make_client, translating
 from providers.sse import ServerSentEvent, aiter_sse
 from providers.types import ChatRequest, ChatResult, Chunk, Health
 
@@ -73,6 +73,9 @@ class AnthropicProvider(BaseProvider):
                         yield Chunk(text=text)
                     if parser.finished:
                         yield parser.final_chunk()
+                        # Reached only when the consumer asks for more: read the body's
+                        # end, so the connection goes back to the pool.
+                        await drain(events, response)
                         return
         raise parser.unfinished()
 

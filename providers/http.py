@@ -49,9 +49,7 @@ def make_client(
     SSL context, so checking six providers loads the CA bundle once, not six times.
     """
     timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
-    verify: ssl.SSLContext | bool = (
-        _ssl_context() if base_url.startswith("https:") else False
-    )
+    verify: ssl.SSLContext | bool = _ssl_context() if base_url.startswith("https:") else False
     return httpx.AsyncClient(
         base_url=base_url,
         headers=dict(headers or {}),
@@ -253,6 +251,6 @@ async def drain(
             async for _ in rest:
                 if response.num_bytes_downloaded - start > max_bytes:
                     return False
-    except Exception:  # CancelledError is a BaseException: cancellation still propagates
-        return False
+    except (TimeoutError, httpx.HTTPError, httpx.StreamError, ProviderError):
+        return False  # cancellation is none of these: it still propagates
     return True

@@ -19,7 +19,7 @@ import httpx
 
 from providers.base import BaseProvider, ProviderSettings
 from providers.errors import ProviderError, ProviderUnavailableError
-from providers.http import make_client, redact, translating
+from providers.http import drain, make_client, redact, translating
 from providers.ollama_wire import (
     StreamParser,
     build_chat_body,
@@ -115,14 +115,16 @@ class OllamaProvider(BaseProvider):
             if not response.is_success:
                 await response.aread()
                 self._raise_for_status(response, request.model)
-            async for data in response.aiter_bytes():
+            body_chunks = response.aiter_bytes()
+            async for data in body_chunks:
                 for chunk in parser.feed(data):
                     yield chunk
                 if parser.final is not None:
                     break
-            final = parser.end()
-        # Yielded after the response is closed, so a consumer that stops here leaks nothing.
-        yield final
+            yield parser.end()
+            # Reached only when the consumer asks for more (not when it closes the stream at
+            # the final chunk): read the body's end, so the connection goes back to the pool.
+            await drain(body_chunks, response)
 
     async def list_models(self) -> list[str]:
         async with self._boundary():

@@ -20,7 +20,7 @@ import httpx
 
 from providers.base import BaseProvider, ProviderSettings
 from providers.errors import ProviderAuthError, ProviderError, ProviderUnavailableError
-from providers.http import make_client, redact, translating
+from providers.http import drain, make_client, redact, translating
 
 # Re-exported: the flavours (openai_compat, openai_responses) take it from here.
 from providers.openai_errors import error_from_payload as error_from_payload
@@ -82,20 +82,25 @@ class OpenAIBase(BaseProvider):
         client, state = self._client(), self.new_stream_state()
         body = self.build_body(request, stream=True)
         headers = {"Accept": "text/event-stream"}
-        async with self._boundary(self.endpoint):
-            async with client.stream("POST", self.endpoint, json=body, headers=headers) as response:
-                await _check_stream_start(self.name, response)
-                async with aclosing(aiter_sse(self.name, response, not_utf8=NOT_UTF8)) as events:
-                    async for event in events:
-                        if event.data.strip() == "[DONE]":
-                            break
-                        for chunk in state.feed(
-                            event.event, _json_object(self.name, event.data, "stream event")
-                        ):
-                            yield chunk
-                        if state.done:
-                            break
-            yield state.finish()
+        async with (
+            self._boundary(self.endpoint),
+            client.stream("POST", self.endpoint, json=body, headers=headers) as response,
+        ):
+            await _check_stream_start(self.name, response)
+            async with aclosing(aiter_sse(self.name, response, not_utf8=NOT_UTF8)) as events:
+                async for event in events:
+                    if event.data.strip() == "[DONE]":
+                        break
+                    for chunk in state.feed(
+                        event.event, _json_object(self.name, event.data, "stream event")
+                    ):
+                        yield chunk
+                    if state.done:
+                        break
+                yield state.finish()
+                # Reached only when the consumer asks for more: read the body's end
+                # (usually just the chunked terminator), so the connection is reused.
+                await drain(events, response)
 
     async def list_models(self) -> list[str]:
         self._check_key()

@@ -156,6 +156,9 @@ class LoopbackServer:
                 conn, _ = self._sock.accept()
             except OSError:
                 return
+            # As real servers do: else a chunked terminator waits for the client's delayed ACK.
+            with contextlib.suppress(OSError):
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self.connections += 1
                 self.open_connections += 1
