@@ -338,7 +338,7 @@ def test_every_user_facing_message_is_in_troubleshooting() -> None:
 def test_the_message_extraction_finds_the_messages_it_should() -> None:
     found = {m for _, m in user_messages([ROOT / "providers" / "http.py"])}
     assert "{}: cannot connect to {} (connect timed out)" in found
-    found = {m for _, m in user_messages([ROOT / "ollama_cli" / "config.py"])}
+    found = {m for _, m in user_messages([ROOT / "ollama_cli" / "config_source.py"])}
     assert "unknown key (known: {})" in found
 
 

@@ -1,0 +1,109 @@
+"""The configuration's data model: the typed settings every command reads, and the keys
+each table accepts. Loading and validation live in ``ollama_cli.config``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from providers.base import ProviderSettings
+from providers.builtins import DEFAULT_CHAIN
+
+
+class ConfigError(Exception):
+    """A configuration problem, as one line naming file, line and key."""
+
+
+@dataclass(frozen=True)
+class RouterSettings:
+    """The ``[router]`` table: the fallback policy's knobs."""
+
+    chain: tuple[str, ...] = DEFAULT_CHAIN
+    retries: int = 1
+    max_retry_wait: float = 2.0
+    cooldown_failures: int = 2
+    cooldown_seconds: float = 30.0
+    resume_interrupted: bool = True
+    hedge_after_ms: int = 0
+    fallback: bool = True
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """One ``[providers.NAME]`` table merged over the type's and built-in's defaults."""
+
+    name: str
+    type: str
+    default_model: str
+    key_envs: tuple[str, ...] = ()
+    key_required: bool = False
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    timeout: float = 60.0
+    connect_timeout: float = 5.0
+    enabled: bool = True
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key_env(self) -> str | None:
+        """The variable named in messages ("claude: ANTHROPIC_API_KEY is not set")."""
+        return self.key_envs[0] if self.key_envs else None
+
+    def resolve_key(self, environ: Mapping[str, str]) -> str | None:
+        if self.api_key:
+            return self.api_key
+        for var in self.key_envs:
+            value = environ.get(var)
+            if value:
+                return value
+        return None
+
+    def settings(self, environ: Mapping[str, str]) -> ProviderSettings:
+        options = dict(self.options)
+        options.setdefault("key_required", self.key_required)
+        return ProviderSettings(
+            name=self.name,
+            type=self.type,
+            default_model=self.default_model,
+            api_key=self.resolve_key(environ),
+            api_key_env=self.key_env,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            connect_timeout=self.connect_timeout,
+            options=options,
+        )
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    router: RouterSettings
+    providers: dict[str, ProviderConfig]
+    history_enabled: bool = True
+    warnings: tuple[str, ...] = ()
+
+
+ROUTER_KEYS: dict[str, type | tuple[type, ...]] = {
+    "chain": list,
+    "retries": int,
+    "max_retry_wait": (int, float),
+    "cooldown_failures": int,
+    "cooldown_seconds": (int, float),
+    "resume_interrupted": bool,
+    "hedge_after_ms": int,
+    "fallback": bool,
+}
+HISTORY_KEYS: dict[str, type | tuple[type, ...]] = {"enabled": bool}
+PROVIDER_KEYS: dict[str, type | tuple[type, ...]] = {
+    "type": str,
+    "enabled": bool,
+    "default_model": str,
+    "api_key_env": str,
+    "api_key": str,
+    "base_url": str,
+    "timeout": (int, float),
+    "connect_timeout": (int, float),
+}
