@@ -20,7 +20,7 @@ from providers.errors import (
     ProviderUnavailableError,
     RateLimitError,
 )
-from providers.http import error_detail, error_for_status, redact
+from providers.http import error_detail, error_for_status
 from providers.types import ChatRequest, ChatResult, Chunk, Usage
 
 #: The API requires ``max_tokens``; used when neither the request nor the config sets it.
@@ -114,7 +114,7 @@ def http_error(
     The status decides for auth, rate limits and server faults; for other 4xx the body's
     ``error.type`` (and message) refines it, e.g. a 400 "prompt is too long".
     """
-    detail = redact(error_detail(body), secret)
+    detail = error_detail(body, secrets=(secret,))
     cls = None
     if status not in (401, 403, 429) and status < 500:
         cls = error_class(_error_type(body), detail)
@@ -131,7 +131,7 @@ def stream_error(name: str, data: str, secret: str | None = None) -> ProviderErr
         error = {}
     etype = error.get("type") if isinstance(error.get("type"), str) else "error"
     message = error.get("message") if isinstance(error.get("message"), str) else data
-    detail = redact(error_detail(str(message)), secret) or "no details"
+    detail = error_detail(str(message), secrets=(secret,)) or "no details"
     cls = error_class(etype, detail) or ProviderUnavailableError
     return cls(f"{name}: {etype} during the answer: {detail}", provider=name)
 

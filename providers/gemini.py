@@ -11,6 +11,7 @@ are pure, tested on recorded payloads without a network.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import ClassVar
 
 import httpx
@@ -28,6 +29,7 @@ from providers.gemini_wire import (
     model_names,
 )
 from providers.http import host_of, make_client, translating
+from providers.sse import aiter_decoded
 from providers.types import ChatRequest, ChatResult, Chunk, Health, Usage
 
 #: A guard against a server that keeps sending the same page token.
@@ -67,7 +69,7 @@ class GeminiProvider(BaseProvider):
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
         client = self._http()
-        answer, reader = Answer(self.name, self.settings.api_key), EventReader(self.name)
+        answer = Answer(self.name, self.settings.api_key)
         url = endpoint(request.model, "streamGenerateContent")
         async with (
             translating(self.name, self.base_url),
@@ -76,11 +78,12 @@ class GeminiProvider(BaseProvider):
             if response.status_code != 200:
                 await response.aread()
                 self._check(response)
-            async for data in response.aiter_bytes():
-                for chunk in _text_chunks(answer, reader.feed(data)):
-                    yield chunk
-            for chunk in _text_chunks(answer, reader.close()):
-                yield chunk
+            # Paced like every stream: each event within the read timeout (providers.sse).
+            payloads = aiter_decoded(self.name, response, EventReader(self.name))
+            async with aclosing(payloads):
+                async for payload in payloads:
+                    for chunk in _text_chunks(answer, [payload]):
+                        yield chunk
         yield answer.final("stream ended before the answer was finished")
 
     async def list_models(self) -> list[str]:

@@ -24,7 +24,7 @@ from providers.errors import (
     ProviderUnavailableError,
     RateLimitError,
 )
-from providers.http import error_detail, error_for_status, redact
+from providers.http import error_detail, error_for_status
 from providers.types import ChatRequest, Chunk, Usage
 
 API_VERSION = "v1beta"
@@ -155,20 +155,26 @@ def http_error(
     if isinstance(payload, list) and payload:  # streamGenerateContent without alt=sse
         payload = payload[0]
     error = _obj(_obj(payload).get("error"))
-    detail = redact(error_detail(body, ("error", "message")), secret)
+    detail = error_detail(body, ("error", "message"), secrets=(secret,))
     return _classify(name, status, error, detail, headers)
 
 
 def in_band_error(
     name: str, payload: Mapping[str, Any], secret: str | None = None
 ) -> ProviderError:
-    """The taxonomy error for ``{"error": {...}}`` sent inside a 200 stream."""
+    """The taxonomy error for ``{"error": {...}}`` sent inside a 200 stream.
+
+    Its code classifies it as the same status would, but the message does not say "HTTP
+    500": the answer's HTTP status was 200.
+    """
     error = _obj(payload.get("error"))
     code = error.get("code")
     status = code if isinstance(code, int) and code >= 400 else None
     status = status or _RPC_STATUS.get(str(error.get("status")), 500)
-    detail = redact(error_detail(json.dumps(payload), ("error", "message")), secret)
-    return _classify(name, status, error, detail, {})
+    detail = error_detail(json.dumps(payload), ("error", "message"), secrets=(secret,))
+    found = _classify(name, status, error, detail, {})
+    message = f"{name}: error in the stream: {detail or 'no details'}"
+    return type(found)(message, provider=name, retry_after=found.retry_after)
 
 
 def _classify(

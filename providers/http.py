@@ -10,11 +10,13 @@ import asyncio
 import email.utils
 import functools
 import json
+import re
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
+from html import unescape
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -148,23 +150,44 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def error_detail(body: bytes | str, *paths: tuple[str, ...]) -> str:
+def error_detail(
+    body: bytes | str, *paths: tuple[str, ...], secrets: Iterable[str | None] = ()
+) -> str:
     """The server's own error message from a JSON or text body, shortened to one line.
 
-    ``paths`` are key paths to try in a JSON body (``("error", "message")``...).
+    ``paths`` are key paths to try in a JSON body (``("error", "message")``...). The
+    ``secrets`` (the request's key) are redacted before the cut: a key cut in half by it
+    would no longer match, and its first characters would reach the user. An HTML page (a
+    proxy's, a load balancer's) is reduced to its ``<title>``, or to nothing.
     """
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    secrets = tuple(secrets)
     try:
         data: Any = json.loads(text)
     except ValueError:
-        return _short(text)
+        title = _html_title(text)
+        return _short(redact(text if title is None else title, *secrets))
     for path in (*paths, ("error", "message"), ("error",), ("message",), ("detail",)):
         node = data
         for key in path:
             node = node.get(key) if isinstance(node, dict) else None
         if isinstance(node, str) and node.strip():
-            return _short(node)
-    return _short(text)
+            return _short(redact(node, *secrets))
+    return _short(redact(text, *secrets))
+
+
+#: Tags that make markup an HTML page, and its title; looked for in its first 64 KiB.
+_HTML_TAG = re.compile(r"<(?:html|head|body|title)\b", re.IGNORECASE)
+_HTML_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def _html_title(text: str) -> str | None:
+    """The title of an HTML page ("" if it has none); None if ``text`` is not HTML."""
+    head = text[: 64 * 1024]
+    if not head.lstrip().startswith("<") or not _HTML_TAG.search(head):
+        return None
+    title = _HTML_TITLE.search(head)
+    return unescape(title.group(1)) if title else ""
 
 
 def error_for_status(

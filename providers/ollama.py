@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from typing import ClassVar
 from urllib.parse import urlsplit
 
@@ -28,10 +28,12 @@ from providers.ollama_wire import (
     parse_chat_response,
     parse_model_list,
 )
+from providers.sse import LineDecoder, aiter_decoded
 from providers.types import ChatRequest, ChatResult, Chunk, Health
 
 DEFAULT_HOST = "http://localhost:11434"
 DEFAULT_PORT = 11434
+NOT_UTF8 = "{name}: invalid UTF-8 in the response stream"
 
 
 def parse_host(value: str) -> str:
@@ -115,16 +117,19 @@ class OllamaProvider(BaseProvider):
             if not response.is_success:
                 await response.aread()
                 self._raise_for_status(response, request.model)
-            body_chunks = response.aiter_bytes()
-            async for data in body_chunks:
-                for chunk in parser.feed(data):
-                    yield chunk
-                if parser.final is not None:
-                    break
-            yield parser.end()
-            # Reached only when the consumer asks for more (not when it closes the stream at
-            # the final chunk): read the body's end, so the connection goes back to the pool.
-            await drain(body_chunks, response)
+            # Each line within the read timeout, however slowly its bytes come (providers.sse).
+            decoder = LineDecoder(self.name, NOT_UTF8)
+            lines = aiter_decoded(self.name, response, decoder, unit="line")
+            async with aclosing(lines):
+                async for line in lines:
+                    for chunk in parser.feed_lines([line]):
+                        yield chunk
+                    if parser.final is not None:
+                        break
+                yield parser.end()
+                # Reached only when the consumer asks for more (not when it closes the stream
+                # at the final chunk): read the body's end, so the connection is pooled again.
+                await drain(lines, response)
 
     async def list_models(self) -> list[str]:
         async with self._boundary():

@@ -8,11 +8,11 @@ server echoes back. Tested on recorded payloads without a network.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from providers.errors import ModelNotFoundError, ProviderError, ProviderUnavailableError
-from providers.http import error_detail, error_for_status, redact
+from providers.http import error_detail, error_for_status
 from providers.types import ChatRequest, ChatResult, Chunk, Usage
 
 #: Ollama's ``done_reason`` values onto ours; "load"/"unload" (empty requests) become "other".
@@ -62,8 +62,7 @@ def error_from_text(
     name: str, detail: str, model: str | None, secret: str | None = None
 ) -> ProviderError:
     """An ``{"error": ...}`` Ollama sent in-band, on a 200 stream or answer."""
-    # Redact before shortening: a cut through the key would slip past redaction.
-    detail = error_detail(redact(detail, secret))
+    detail = error_detail(detail, secrets=(secret,))
     lowered = detail.lower()
     if model and "not found" in lowered and "model" in lowered:
         return model_not_found(name, model)
@@ -81,7 +80,7 @@ def error_from_response(
     secret: str | None = None,
 ) -> ProviderError:
     """A non-2xx answer as a taxonomy error (``model`` is None for non-chat requests)."""
-    detail = error_detail(redact(body.decode("utf-8", "replace"), secret))
+    detail = error_detail(body, secrets=(secret,))
     if status == 404:
         if model and "model" in detail.lower():
             return model_not_found(name, model)
@@ -92,10 +91,10 @@ def error_from_response(
     return error_for_status(name, status, detail, headers)
 
 
-def decode_json(name: str, raw: bytes, where: str = "response stream") -> dict[str, Any]:
+def decode_json(name: str, raw: bytes | str, where: str = "response stream") -> dict[str, Any]:
     """One JSON object from ``raw``, or a one-line ProviderUnavailableError naming the fault."""
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as exc:
         raise ProviderUnavailableError(
             f"{name}: invalid UTF-8 in the {where}", provider=name
@@ -143,9 +142,10 @@ def parse_model_list(name: str, data: Mapping[str, Any]) -> list[str]:
 class StreamParser:
     """Turns the bytes of an ``/api/chat`` NDJSON stream into chunks.
 
-    Network reads split lines anywhere (even inside a UTF-8 sequence), so bytes are
-    buffered until a newline. ``feed`` returns the text chunks; the ``done`` line is kept
-    as ``final`` and everything after it is ignored.
+    Network reads split lines anywhere (even inside a UTF-8 sequence), so ``feed`` buffers
+    bytes until a newline; ``feed_lines`` takes lines already split (the adapter's paced
+    reader does that). Both return the text chunks; the ``done`` line is kept as ``final``
+    and everything after it is ignored.
     """
 
     def __init__(self, name: str, model: str, secret: str | None = None) -> None:
@@ -160,6 +160,9 @@ class StreamParser:
         *lines, self._pending = self._pending.split(b"\n")
         return self._parse(lines)
 
+    def feed_lines(self, lines: Iterable[str]) -> list[Chunk]:
+        return self._parse(lines)
+
     def end(self) -> Chunk:
         """The final chunk once the body is over; raises if the stream never finished."""
         leftover, self._pending = self._pending, b""
@@ -171,7 +174,7 @@ class StreamParser:
             )
         return self.final
 
-    def _parse(self, lines: list[bytes]) -> list[Chunk]:
+    def _parse(self, lines: Iterable[bytes | str]) -> list[Chunk]:
         chunks: list[Chunk] = []
         for line in lines:
             if self.final is not None:

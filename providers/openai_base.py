@@ -74,7 +74,8 @@ class OpenAIBase(BaseProvider):
         client = self._client()
         async with self._boundary(self.endpoint):
             response = await client.post(self.endpoint, json=self.build_body(request, stream=False))
-            data = _json_object(self.name, await _checked(self.name, response))
+            body = await _checked(self.name, response, self.settings.api_key)
+            data = _json_object(self.name, body)
             return self.parse_reply(data, request)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
@@ -86,7 +87,7 @@ class OpenAIBase(BaseProvider):
             self._boundary(self.endpoint),
             client.stream("POST", self.endpoint, json=body, headers=headers) as response,
         ):
-            await _check_stream_start(self.name, response)
+            await _check_stream_start(self.name, response, self.settings.api_key)
             async with aclosing(aiter_sse(self.name, response, not_utf8=NOT_UTF8)) as events:
                 async for event in events:
                     if event.data.strip() == "[DONE]":
@@ -107,7 +108,8 @@ class OpenAIBase(BaseProvider):
         client = self._client()
         async with self._boundary("/models"):
             response = await client.get("/models")
-            return parse_model_list(self.name, await _checked(self.name, response))
+            body = await _checked(self.name, response, self.settings.api_key)
+            return parse_model_list(self.name, body)
 
     async def health_check(self) -> Health:
         return Health(models=len(await self.list_models()))
@@ -155,24 +157,23 @@ class OpenAIBase(BaseProvider):
             raise
 
 
-async def _checked(name: str, response: httpx.Response) -> bytes:
+async def _checked(name: str, response: httpx.Response, secret: str | None) -> bytes:
     """The body of a successful reply; a taxonomy error for any error status."""
     body = await response.aread()
     if response.status_code >= 400:
-        raise error_from_status(name, response.status_code, body, response.headers)
+        raise error_from_status(name, response.status_code, body, response.headers, secret=secret)
     return body
 
 
-async def _check_stream_start(name: str, response: httpx.Response) -> None:
+async def _check_stream_start(name: str, response: httpx.Response, secret: str | None) -> None:
     """Fail on an error status, or on a JSON error body where a stream was expected."""
     if response.status_code >= 400:
-        raise error_from_status(
-            name, response.status_code, await response.aread(), response.headers
-        )
+        body = await response.aread()
+        raise error_from_status(name, response.status_code, body, response.headers, secret=secret)
     if response.headers.get("content-type", "").startswith("application/json"):
         data = _json_object(name, await response.aread())
         if data.get("error"):
-            raise error_from_payload(name, data["error"])
+            raise error_from_payload(name, data["error"], secret=secret)
         raise ProviderUnavailableError(
             f"{name}: expected an event stream but got a JSON reply", provider=name
         )

@@ -12,7 +12,7 @@ answers an over-long prompt with an empty 200 stream: that must fail, not look l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from providers.errors import ProviderUnavailableError
@@ -66,10 +66,12 @@ def chat_usage(data: dict[str, Any]) -> Usage | None:
     return Usage(_int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens")))
 
 
-def parse_chat_reply(name: str, data: dict[str, Any], request: ChatRequest) -> ChatResult:
+def parse_chat_reply(
+    name: str, data: dict[str, Any], request: ChatRequest, secret: str | None = None
+) -> ChatResult:
     """A whole (non-streamed) chat completion: the first choice's message."""
     if data.get("error"):
-        raise error_from_payload(name, data["error"])
+        raise error_from_payload(name, data["error"], secret=secret)
     choices = data.get("choices")
     choice = choices[0] if isinstance(choices, list) and choices else None
     if not isinstance(choice, dict):
@@ -102,13 +104,22 @@ class ChatStreamState:
     refused: bool = False
     reason: str | None = None
     usage: Usage | None = None
+    secret: str | None = field(default=None, repr=False)  # redacted from in-band errors
 
     def feed(self, event: str, data: dict[str, Any]) -> list[Chunk]:
         if data.get("error"):
-            raise error_from_payload(self.name, data["error"], where="stream error: ")
+            raise error_from_payload(
+                self.name, data["error"], where="stream error: ", secret=self.secret
+            )
         self.usage = chat_usage(data) or self.usage
+        choices = data.get("choices")
+        if choices is not None and not isinstance(choices, list):
+            raise ProviderUnavailableError(
+                f"{self.name}: malformed stream event: 'choices' is not a list",
+                provider=self.name,
+            )
         chunks = []
-        for choice in data.get("choices") or []:
+        for choice in choices or []:
             if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                 continue
             delta = _dict(choice.get("delta"))
@@ -148,10 +159,10 @@ class OpenAICompatibleProvider(OpenAIBase):
         return build_chat_body(request, stream=stream)
 
     def parse_reply(self, data: dict[str, Any], request: ChatRequest) -> ChatResult:
-        return parse_chat_reply(self.name, data, request)
+        return parse_chat_reply(self.name, data, request, self.settings.api_key)
 
     def new_stream_state(self) -> StreamState:
-        return ChatStreamState(self.name)
+        return ChatStreamState(self.name, secret=self.settings.api_key)
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -59,10 +59,18 @@ MODEL_MISSING = re.compile(
 
 
 def error_from_status(
-    name: str, status: int, body: bytes | str, headers: Mapping[str, str] | None = None
+    name: str,
+    status: int,
+    body: bytes | str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    secret: str | None = None,
 ) -> ProviderError:
-    """Map an HTTP error reply (JSON ``error`` object, plain text or HTML) to the taxonomy."""
-    detail = error_detail(body)
+    """Map an HTTP error reply (JSON ``error`` object, plain text or HTML) to the taxonomy.
+
+    ``secret`` (the request's key) is redacted from the server's message.
+    """
+    detail = error_detail(body, secrets=(secret,))
     codes = _error_codes(body)
     msg = f"{name}: HTTP {status}: {detail}" if detail else f"{name}: HTTP {status}"
     if 400 <= status < 500 and status not in (401, 403, 429):
@@ -78,9 +86,15 @@ def error_from_status(
     return error_for_status(name, status, detail, headers)
 
 
-def error_from_payload(name: str, error: Any, *, where: str = "") -> ProviderError:
-    """Map an in-band error object (on a 200 stream, or a failed response) to the taxonomy."""
-    detail = error_detail(error if isinstance(error, str) else json.dumps(error))
+def error_from_payload(
+    name: str, error: Any, *, where: str = "", secret: str | None = None
+) -> ProviderError:
+    """Map an in-band error object (on a 200 stream, or a failed response) to the taxonomy.
+
+    ``secret`` (the request's key) is redacted from the server's message.
+    """
+    raw = error if isinstance(error, str) else json.dumps(error)
+    detail = error_detail(raw, secrets=(secret,))
     msg = f"{name}: {where}{detail}" if detail else f"{name}: {where}server error"
     codes = _codes_of(error)
     if _means(codes, ContextLengthError) or _mentions_context(detail):

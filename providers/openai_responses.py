@@ -8,7 +8,7 @@ and tool events are not part of a chat answer and are ignored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from providers.errors import ProviderUnavailableError
@@ -44,11 +44,14 @@ def responses_usage(response: dict[str, Any]) -> Usage | None:
     return Usage(_int(usage.get("input_tokens")), _int(usage.get("output_tokens")))
 
 
-def responses_finish(name: str, response: dict[str, Any], *, refused: bool) -> str:
+def responses_finish(
+    name: str, response: dict[str, Any], *, refused: bool, secret: str | None = None
+) -> str:
     """The normalised finish reason of a finished response object; raises if it failed."""
     status = response.get("status")
     if status == "failed" or (status is None and response.get("error")):
-        raise error_from_payload(name, response.get("error") or "failed", where="response failed: ")
+        error = response.get("error") or "failed"
+        raise error_from_payload(name, error, where="response failed: ", secret=secret)
     if status == "incomplete":
         details = response.get("incomplete_details") or {}
         reason = details.get("reason") if isinstance(details, dict) else None
@@ -56,22 +59,33 @@ def responses_finish(name: str, response: dict[str, Any], *, refused: bool) -> s
     return "content_filter" if refused else "stop"
 
 
-def parse_responses_reply(name: str, data: dict[str, Any], request: ChatRequest) -> ChatResult:
+def parse_responses_reply(
+    name: str, data: dict[str, Any], request: ChatRequest, secret: str | None = None
+) -> ChatResult:
     """A whole (non-streamed) response: the ``output_text`` parts of its message items."""
     texts, refusals = [], []
-    for item in data.get("output") or []:
+    for item in _list(name, data, "output"):
         if not isinstance(item, dict) or item.get("type", "message") != "message":
             continue
-        for part in item.get("content") or []:
+        for part in _list(name, item, "content"):
             if isinstance(part, dict) and part.get("type") == "output_text":
                 texts.append(str(part.get("text") or ""))
             elif isinstance(part, dict) and part.get("type") == "refusal":
                 refusals.append(str(part.get("refusal") or ""))
     text = "".join(texts) + "".join(refusals)
-    finish = responses_finish(name, data, refused=bool(refusals) and not "".join(texts))
+    refused = bool(refusals) and not "".join(texts)
+    finish = responses_finish(name, data, refused=refused, secret=secret)
     return ChatResult(
         text=text, model=request.model, finish_reason=finish, usage=responses_usage(data) or Usage()
     )
+
+
+def _list(name: str, data: dict[str, Any], key: str) -> list[Any]:
+    """``data[key]`` as a list (absent = empty); any other type is a malformed reply."""
+    value = data.get(key) or []
+    if not isinstance(value, list):
+        raise ProviderUnavailableError(f"{name}: malformed reply: {key!r} is not a list")
+    return value
 
 
 @dataclass
@@ -83,6 +97,7 @@ class ResponsesStreamState:
     text_seen: bool = False
     refused: bool = False
     final: Chunk | None = None
+    secret: str | None = field(default=None, repr=False)  # redacted from in-band errors
 
     def feed(self, event: str, data: dict[str, Any]) -> list[Chunk]:
         kind = data.get("type") or event
@@ -96,7 +111,8 @@ class ResponsesStreamState:
                 self.text_seen = True
             return [Chunk(text=delta)]
         if kind == "error":
-            raise error_from_payload(self.name, data.get("error") or data, where="stream error: ")
+            error = data.get("error") or data
+            raise error_from_payload(self.name, error, where="stream error: ", secret=self.secret)
         if kind in ("response.completed", "response.incomplete", "response.failed"):
             response = data.get("response")
             if not isinstance(response, dict):
@@ -106,7 +122,7 @@ class ResponsesStreamState:
             if kind == "response.failed":
                 response = {**response, "status": "failed"}
             refused = self.refused and not self.text_seen
-            finish = responses_finish(self.name, response, refused=refused)
+            finish = responses_finish(self.name, response, refused=refused, secret=self.secret)
             self.final = Chunk(finish_reason=finish, usage=responses_usage(response))
             self.done = True
         return []
@@ -132,10 +148,10 @@ class OpenAIResponsesProvider(OpenAIBase):
         return build_responses_body(request, stream=stream)
 
     def parse_reply(self, data: dict[str, Any], request: ChatRequest) -> ChatResult:
-        return parse_responses_reply(self.name, data, request)
+        return parse_responses_reply(self.name, data, request, self.settings.api_key)
 
     def new_stream_state(self) -> StreamState:
-        return ResponsesStreamState(self.name)
+        return ResponsesStreamState(self.name, secret=self.settings.api_key)
 
 
 def _int(value: Any) -> int:

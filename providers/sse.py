@@ -4,7 +4,10 @@ Bytes become events in two small steps, each usable alone: ``LineDecoder`` turns
 chunks into lines (strict UTF-8, CR, LF or CRLF line ends, however the chunks split) and
 ``EventParser`` applies the SSE field rules to lines. ``aiter_sse`` runs both over an
 ``httpx.Response``; gemini feeds the lines to its own layer, because Google's front end
-also writes bare JSON into a 200 stream.
+also writes bare JSON into a 200 stream, and ollama reads NDJSON lines. All of them read
+the body through ``aiter_decoded``, which bounds the wait for each complete event or line:
+httpx's read timeout applies to each socket read, so a server dripping a byte a second
+would otherwise hold an answer for minutes.
 
 Events are httpx-sse's public ``ServerSentEvent``, but the decoding is ours, because
 httpx-sse's does not fit in four ways:
@@ -22,16 +25,30 @@ httpx-sse's does not fit in four ways:
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
+from typing import Protocol, TypeVar
 
 import httpx
 from httpx_sse import ServerSentEvent
 
 from providers.errors import ProviderUnavailableError
+from providers.http import host_of
 
-__all__ = ["NOT_UTF8", "EventParser", "LineDecoder", "SSEDecoder", "ServerSentEvent", "aiter_sse"]
+__all__ = [
+    "NOT_UTF8",
+    "Decoder",
+    "EventParser",
+    "LineDecoder",
+    "SSEDecoder",
+    "ServerSentEvent",
+    "aiter_decoded",
+    "aiter_sse",
+]
+
+Item = TypeVar("Item", covariant=True)
 
 #: The complaint about bytes that are not UTF-8; ``{name}`` is the provider and ``{byte}``
 #: the first bad byte (an int). Adapters may keep their own wording.
@@ -157,7 +174,79 @@ class SSEDecoder:
         return [event for line in lines if (event := self._parser.line(line)) is not None]
 
 
-async def aiter_sse(
+class Decoder(Protocol[Item]):
+    """Bytes in, complete items out: ``LineDecoder``, ``SSEDecoder``, gemini's reader."""
+
+    def feed(self, chunk: bytes) -> Sequence[Item]: ...
+
+    def close(self) -> Sequence[Item]: ...
+
+
+async def aiter_decoded(
+    name: str,
+    response: httpx.Response,
+    decoder: Decoder[Item],
+    *,
+    unit: str = "event",
+    idle: float | None = None,
+) -> AsyncGenerator[Item, None]:
+    """The items ``decoder`` makes of a streamed body, each within ``idle`` seconds.
+
+    ``idle`` defaults to the request's read timeout (``settings.timeout``, set by
+    ``make_client``); a response with no request has no deadline. Only time spent waiting
+    for the network counts, not the consumer's time between items. Any complete item
+    resets the wait, keep-alives included (an Anthropic ``ping`` is an event), but bytes
+    that complete nothing do not: a server sending only SSE comments, or a byte a second,
+    gives the user nothing and is stalled. ``unit`` names an item in the message.
+
+    Raises ProviderUnavailableError when the wait runs out (worded as httpx's read timeout
+    when not a byte came, as a trickle otherwise); decoder and httpx errors pass through.
+    """
+    seconds = _read_timeout(response) if idle is None else idle
+    clock = asyncio.get_running_loop().time
+    waited, trickled = 0.0, False
+    body = response.aiter_bytes()
+    while True:
+        started = clock()
+        deadline = asyncio.timeout(None if seconds is None else seconds - waited)
+        try:
+            async with deadline:
+                chunk = await anext(body, None)
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            why = f"no complete {unit} in {seconds:g} s" if trickled else "read timed out"
+            where = host_of(str(request.url)) if (request := _request_of(response)) else "server"
+            raise ProviderUnavailableError(
+                f"{name}: {where} stopped sending ({why})", provider=name
+            ) from None
+        if chunk is None:
+            break
+        items = decoder.feed(chunk)
+        waited = 0.0 if items else waited + clock() - started
+        trickled = not items
+        for item in items:
+            yield item
+    for item in decoder.close():
+        yield item
+
+
+def _read_timeout(response: httpx.Response) -> float | None:
+    """The read timeout the response's request was sent with (httpx's ``timeout`` extension)."""
+    request = _request_of(response)
+    timeouts = request.extensions.get("timeout") if request is not None else None
+    read = timeouts.get("read") if isinstance(timeouts, dict) else None
+    return float(read) if isinstance(read, (int, float)) else None
+
+
+def _request_of(response: httpx.Response) -> httpx.Request | None:
+    try:
+        return response.request
+    except RuntimeError:  # a response built by hand, without a request
+        return None
+
+
+def aiter_sse(
     name: str, response: httpx.Response, *, not_utf8: str = NOT_UTF8
 ) -> AsyncGenerator[ServerSentEvent, None]:
     """The events of a streamed ``response``, whatever its content type says.
@@ -167,12 +256,9 @@ async def aiter_sse(
         response: an open streamed response (its body not read yet).
         not_utf8: the message for invalid UTF-8 (see ``NOT_UTF8``).
 
-    Raises ProviderUnavailableError for invalid UTF-8; httpx errors pass through for the
-    adapter's ``translating()`` to map.
+    Raises ProviderUnavailableError for invalid UTF-8 and for a server that completes no
+    event within the read timeout (see ``aiter_decoded``; comments do not count, events
+    such as Anthropic's ``ping`` do); httpx errors pass through for the adapter's
+    ``translating()`` to map.
     """
-    decoder = SSEDecoder(name, not_utf8)
-    async for chunk in response.aiter_bytes():
-        for event in decoder.feed(chunk):
-            yield event
-    for event in decoder.close():
-        yield event
+    return aiter_decoded(name, response, SSEDecoder(name, not_utf8))

@@ -209,21 +209,7 @@ def mutate(data: st.DataObject, value: Any, depth: int = 0) -> Any:
     return value
 
 
-CHOICES_BUG = (
-    "bug: providers/openai_compat.py:111 iterates data['choices'] unchecked: "
-    '{"choices": true} raises TypeError, outside the taxonomy'
-)
-#: Hypothesis finds CHOICES_BUG in most runs, not all: strict here would be flaky, so the
-#: strict mark is on the deterministic test below.
-MUTATED = [
-    pytest.param(
-        n, marks=[pytest.mark.xfail(strict=False, reason=CHOICES_BUG)] if n == "hf" else []
-    )
-    for n in STREAMS
-]
-
-
-@pytest.mark.parametrize("name", MUTATED)
+@pytest.mark.parametrize("name", list(STREAMS))
 @settings(max_examples=300 * SCALE, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(data=st.data())
 def test_valid_framing_with_values_of_any_type_raises_only_taxonomy_errors(
@@ -237,7 +223,6 @@ def test_valid_framing_with_values_of_any_type_raises_only_taxonomy_errors(
     taxonomy_only(feed, name)
 
 
-@pytest.mark.xfail(strict=True, reason=CHOICES_BUG)
 @pytest.mark.parametrize("choices", [True, 3, 1.5], ids=["bool", "int", "float"])
 def test_a_choices_field_that_is_not_a_list(feed: Feed, choices: object) -> None:
     feed.chunks = [_sse_raw([(None, {"choices": choices})]) + b"data: [DONE]\n\n"]

@@ -49,10 +49,6 @@ TIMEOUT = 2.0  # read timeout of every faulty provider: well above the drip's 1 
 SLACK = 3.0  # start-up, scheduling, and everything of one fault running at once
 PROVIDERS = list(WIRES)
 BACKUP_TEXT = "".join(DEFAULT_TOKENS)
-DRIP_BUG = (
-    "bug: providers/http.py:46 make_client — httpx's read timeout is per socket read, so a "
-    "server dripping 1 byte/s holds the call for minutes (no idle deadline per event)"
-)
 
 
 def budget(fault: Fault) -> float:
@@ -185,16 +181,8 @@ def groups(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Groups]:
     yield Groups(tmp_path_factory.mktemp("matrix"))
 
 
-def marks(fault: Fault) -> list[pytest.MarkDecorator]:
-    return [pytest.mark.xfail(strict=True, reason=DRIP_BUG)] if fault.name == "drip" else []
-
-
-ROUTER_CASES = [
-    pytest.param(f.name, p, marks=marks(f), id=f"{f.name}-{p}")
-    for f in FAULT_LIST
-    for p in PROVIDERS
-]
-FAULT_CASES = [pytest.param(f.name, marks=marks(f), id=f.name) for f in FAULT_LIST]
+ROUTER_CASES = [pytest.param(f.name, p, id=f"{f.name}-{p}") for f in FAULT_LIST for p in PROVIDERS]
+FAULT_CASES = [pytest.param(f.name, id=f.name) for f in FAULT_LIST]
 
 
 @pytest.mark.parametrize(("name", "provider"), ROUTER_CASES)

@@ -27,12 +27,6 @@ from tests.wire.loopback import LoopbackServer, Reply, Request, free_port
 #: ``providers.http.MAX_DETAIL`` cuts a server's message at 300 characters; this much
 #: padding puts the cut 20 characters into the key (after its 9-character prefix).
 PADDING = "x" * 270
-CUT_BUG = {
-    "claude": "bug: providers/anthropic_wire.py:117,134 shorten the detail before redacting it",
-    "gemini": "bug: providers/gemini_wire.py:158,170 shorten the detail before redacting it",
-    "codex": "bug: providers/openai_errors.py:65,83 shorten the detail; _boundary redacts after",
-    "hf": "bug: providers/openai_errors.py:65,83 shorten the detail; _boundary redacts after",
-}
 
 
 @pytest.fixture
@@ -66,12 +60,7 @@ async def first_error(provider: BaseProvider, model: str) -> ProviderError:
 
 
 CUT_CASES = [
-    pytest.param(
-        name,
-        kind,
-        marks=[pytest.mark.xfail(strict=True, reason=CUT_BUG[name])] if name in CUT_BUG else [],
-        id=f"{name}-{kind}",
-    )
+    pytest.param(name, kind, id=f"{name}-{kind}")
     for name in WIRES
     for kind in ("http_error", "in_band_error")
 ]
