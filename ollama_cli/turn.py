@@ -9,15 +9,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import TYPE_CHECKING
 
 from ollama_cli.app import EXIT_NO_ANSWER, EXIT_OK, App
 from ollama_cli.conversation import Conversation
 from ollama_cli.router import RouteRequest, RouteResult, RoutingError
 from ollama_cli.sink import make_sink
-
-if TYPE_CHECKING:
-    from ollama_cli.sink import Sink
 
 
 def request_for(app: App, conversation: Conversation, prompt: str) -> RouteRequest:
@@ -60,14 +56,13 @@ async def run_turn(app: App, prompt: str, *, json_output: bool) -> int:
         latency = round((time.perf_counter() - started) * 1000)
         conversation.add_answer(result, latency_ms=latency)
         await app.router.aclose()
-    return report(app, result, conversation, sink, failed=failed, json_output=json_output)
+    return report(app, result, conversation, failed=failed, json_output=json_output)
 
 
 def report(
     app: App,
     result: RouteResult,
     conversation: Conversation,
-    sink: Sink,
     *,
     failed: bool,
     json_output: bool,
