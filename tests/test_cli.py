@@ -231,3 +231,31 @@ def test_models_list_without_key_is_a_clear_error(cli_home: Path) -> None:
     out = cli(cli_home, "models", "list", "claude")
     assert out.returncode == 1
     assert out.stderr.decode().strip() == "ollama-cli: claude: ANTHROPIC_API_KEY is not set"
+
+
+def test_models_list_claude_pages_through_the_api(cli_home: Path, loopback: LoopbackServer) -> None:
+    from tests.wire.anthropic import AnthropicWire
+
+    AnthropicWire(loopback, models=["claude-a", "claude-b", "claude-c"], page_size=2, key="sk-k")
+    write_config(cli_home, f'[providers.claude]\nbase_url = "{loopback.url}"\n')
+    out = cli(cli_home, "models", "list", "claude", ANTHROPIC_API_KEY="sk-k")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.decode().split() == ["claude-a", "claude-b", "claude-c"]
+    assert b"sk-k" not in out.stdout + out.stderr
+
+
+def test_a_corrupt_history_database_is_exit_2_and_left_untouched(cli_home: Path) -> None:
+    db = cli_home / "history.sqlite3"
+    garbage = b"this is not a database\x00" * 100
+    db.write_bytes(garbage)
+    with OllamaWire() as wire:
+        wire.answer(["still answers"])
+        only_ollama(cli_home, wire.url)
+        out = cli(cli_home, "complete", "hi")
+        err = out.stderr.decode()
+        assert out.returncode == 2
+        assert str(db) in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+        assert db.read_bytes() == garbage
+        ok = cli(cli_home, "complete", "--no-history", "hi")
+    assert ok.returncode == 0 and ok.stdout == b"still answers"
+    assert db.read_bytes() == garbage
