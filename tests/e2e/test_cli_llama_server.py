@@ -130,3 +130,30 @@ def test_fallback_to_local_when_every_remote_is_unreachable(
     ]
     assert "ollama unreachable → local" in out.stderr.decode()
     assert time.monotonic() - started < 60
+
+
+def test_the_readme_path_a_repl_answers_from_the_local_model(
+    cli_home: Path, refused_url: str
+) -> None:
+    """What `bash scripts/run.sh` ends in on a machine with no keys and no Ollama."""
+    # temperature 0: the 135M model is only reliable on this prompt without sampling.
+    write_config(
+        cli_home,
+        f'[providers.ollama]\nhost = "{refused_url}"\n[providers.local]\ntemperature = 0\n',
+    )
+    env = subprocess_env(cli_home, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
+    child = pexpect.spawn(
+        sys.executable, ["-m", "ollama_cli", "chat"], env=env, encoding="utf-8",
+        timeout=120, dimensions=(40, 120),
+    )  # fmt: skip
+    try:
+        child.expect(">>>")
+        child.sendline(FRANCE)
+        child.expect("ollama unreachable → local")
+        child.expect("Paris")
+        child.expect(">>>")
+        child.sendeof()
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
