@@ -190,6 +190,26 @@ def _html_title(text: str) -> str | None:
     return unescape(title.group(1)) if title else ""
 
 
+def json_object(name: str, raw: bytes | str, where: str) -> dict[str, Any]:
+    """One JSON object from ``raw`` (a reply body or one stream event), or a one-line
+    ProviderUnavailableError saying what was wrong with it and where (``where`` reads
+    "the reply", "the response stream", "stream event"…)."""
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError as exc:
+        raise ProviderUnavailableError(f"{name}: invalid UTF-8 in {where}", provider=name) from exc
+    except json.JSONDecodeError as exc:
+        raise ProviderUnavailableError(
+            f"{name}: malformed JSON in {where} ({exc.msg} at char {exc.pos})", provider=name
+        ) from exc
+    if not isinstance(data, dict):
+        raise ProviderUnavailableError(
+            f"{name}: unexpected {type(data).__name__} in {where} (expected a JSON object)",
+            provider=name,
+        )
+    return data
+
+
 def error_for_status(
     name: str, status: int, detail: str, headers: Mapping[str, str] | None = None
 ) -> ProviderError:

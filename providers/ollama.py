@@ -19,11 +19,10 @@ import httpx
 
 from providers.base import BaseProvider, ProviderSettings
 from providers.errors import ProviderError, ProviderUnavailableError
-from providers.http import drain, make_client, redact, translating
+from providers.http import drain, json_object, make_client, redact, translating
 from providers.ollama_wire import (
     StreamParser,
     build_chat_body,
-    decode_json,
     error_from_response,
     parse_chat_response,
     parse_model_list,
@@ -104,7 +103,7 @@ class OllamaProvider(BaseProvider):
         async with self._boundary():
             response = await self._http().post("/api/chat", json=body)
             self._raise_for_status(response, request.model)
-            data = decode_json(self.name, response.content, "response")
+            data = json_object(self.name, response.content, "the response")
             return parse_chat_response(self.name, request.model, data, self.settings.api_key)
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[Chunk, None]:
@@ -136,7 +135,7 @@ class OllamaProvider(BaseProvider):
             response = await self._http().get("/api/tags")
             self._raise_for_status(response, None)
             return parse_model_list(
-                self.name, decode_json(self.name, response.content, "model list")
+                self.name, json_object(self.name, response.content, "the model list")
             )
 
     async def health_check(self) -> Health:

@@ -7,12 +7,11 @@ server echoes back. Tested on recorded payloads without a network.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from providers.errors import ModelNotFoundError, ProviderError, ProviderUnavailableError
-from providers.http import error_detail, error_for_status
+from providers.http import error_detail, error_for_status, json_object
 from providers.types import ChatRequest, ChatResult, Chunk, Usage
 
 #: Ollama's ``done_reason`` values onto ours; "load"/"unload" (empty requests) become "other".
@@ -91,28 +90,6 @@ def error_from_response(
     return error_for_status(name, status, detail, headers)
 
 
-def decode_json(name: str, raw: bytes | str, where: str = "response stream") -> dict[str, Any]:
-    """One JSON object from ``raw``, or a one-line ProviderUnavailableError naming the fault."""
-    try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    except UnicodeDecodeError as exc:
-        raise ProviderUnavailableError(
-            f"{name}: invalid UTF-8 in the {where}", provider=name
-        ) from exc
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise ProviderUnavailableError(
-            f"{name}: malformed JSON in the {where} ({exc})", provider=name
-        ) from exc
-    if not isinstance(data, dict):
-        raise ProviderUnavailableError(
-            f"{name}: unexpected {type(data).__name__} in the {where} (want a JSON object)",
-            provider=name,
-        )
-    return data
-
-
 def parse_chat_response(
     name: str, model: str, data: Mapping[str, Any], secret: str | None = None
 ) -> ChatResult:
@@ -181,7 +158,7 @@ class StreamParser:
                 break
             if not line.strip():
                 continue
-            event = decode_json(self.name, line)
+            event = json_object(self.name, line, "the response stream")
             if "error" in event:
                 raise error_from_text(self.name, str(event["error"]), self.model, self.secret)
             message = event.get("message")

@@ -20,7 +20,7 @@ import httpx
 
 from providers.base import BaseProvider, ProviderSettings
 from providers.errors import ProviderAuthError, ProviderError, ProviderUnavailableError
-from providers.http import drain, make_client, redact, translating
+from providers.http import drain, json_object, make_client, redact, translating
 
 # Re-exported: the flavours (openai_compat, openai_responses) take it from here.
 from providers.openai_errors import error_from_payload as error_from_payload
@@ -75,7 +75,7 @@ class OpenAIBase(BaseProvider):
         async with self._boundary(self.endpoint):
             response = await client.post(self.endpoint, json=self.build_body(request, stream=False))
             body = await _checked(self.name, response, self.settings.api_key)
-            data = _json_object(self.name, body)
+            data = json_object(self.name, body, "the reply")
             return self.parse_reply(data, request)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
@@ -93,7 +93,7 @@ class OpenAIBase(BaseProvider):
                     if event.data.strip() == "[DONE]":
                         break
                     for chunk in state.feed(
-                        event.event, _json_object(self.name, event.data, "stream event")
+                        event.event, json_object(self.name, event.data, "stream event")
                     ):
                         yield chunk
                     if state.done:
@@ -171,30 +171,12 @@ async def _check_stream_start(name: str, response: httpx.Response, secret: str |
         body = await response.aread()
         raise error_from_status(name, response.status_code, body, response.headers, secret=secret)
     if response.headers.get("content-type", "").startswith("application/json"):
-        data = _json_object(name, await response.aread())
+        data = json_object(name, await response.aread(), "the reply")
         if data.get("error"):
             raise error_from_payload(name, data["error"], secret=secret)
         raise ProviderUnavailableError(
             f"{name}: expected an event stream but got a JSON reply", provider=name
         )
-
-
-def _json_object(name: str, raw: bytes | str, what: str = "reply") -> dict[str, Any]:
-    """Parse one JSON object; anything else is a ProviderUnavailableError naming the problem."""
-    try:
-        data = json.loads(raw)
-    except UnicodeDecodeError as exc:
-        raise ProviderUnavailableError(f"{name}: {what} is not valid UTF-8", provider=name) from exc
-    except json.JSONDecodeError as exc:
-        raise ProviderUnavailableError(
-            f"{name}: malformed JSON in {what} ({exc.msg} at char {exc.pos})", provider=name
-        ) from exc
-    if not isinstance(data, dict):
-        raise ProviderUnavailableError(
-            f"{name}: malformed {what}: expected a JSON object, got {type(data).__name__}",
-            provider=name,
-        )
-    return data
 
 
 def parse_model_list(name: str, body: bytes | str) -> list[str]:
