@@ -9,6 +9,7 @@ import os
 from typing import TYPE_CHECKING
 
 from ollama_cli.render.blocks import BlockSplitter
+from ollama_cli.render.safe import visible
 from ollama_cli.render.stream import (
     DEFAULT_STATUS,
     MarkdownRenderer,
@@ -26,6 +27,7 @@ __all__ = [
     "PlainRenderer",
     "StreamRenderer",
     "make_renderer",
+    "visible",
 ]
 
 
