@@ -25,7 +25,15 @@ from providers.errors import (
 )
 from providers.registry import ENTRY_POINT_GROUP, ProviderLoadError, ProviderRegistry
 from providers.spec import ProviderSpec
-from providers.types import ChatRequest, ChatResult, Chunk, Health, Message, Usage
+from providers.types import (
+    ChatRequest,
+    ChatResult,
+    Chunk,
+    Health,
+    Message,
+    ModelInfo,
+    Usage,
+)
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -38,6 +46,7 @@ __all__ = [
     "ContextLengthError",
     "Health",
     "Message",
+    "ModelInfo",
     "ModelNotFoundError",
     "ProviderAuthError",
     "ProviderError",

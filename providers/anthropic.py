@@ -26,7 +26,7 @@ from providers.base import BaseProvider, ProviderSettings
 from providers.errors import ProviderAuthError, ProviderUnavailableError
 from providers.http import drain, make_client, translating
 from providers.sse import ServerSentEvent, aiter_sse
-from providers.types import ChatRequest, ChatResult, Chunk, Health
+from providers.types import ChatRequest, ChatResult, Chunk, Health, ModelInfo, model_infos
 
 API_VERSION = "2023-06-01"
 MESSAGES_PATH = "/v1/messages"
@@ -79,7 +79,7 @@ class AnthropicProvider(BaseProvider):
                         return
         raise parser.unfinished()
 
-    async def list_models(self) -> list[str]:
+    async def list_models(self) -> list[ModelInfo]:
         ids: list[str] = []
         params: dict[str, Any] = {"limit": MODELS_PAGE_LIMIT}
         for _ in range(MAX_MODEL_PAGES):
@@ -90,7 +90,7 @@ class AnthropicProvider(BaseProvider):
             if after is None or after == params.get("after_id"):
                 break
             params["after_id"] = after
-        return ids
+        return model_infos(ids)
 
     async def health_check(self) -> Health:
         return Health(models=len(await self.list_models()))

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from providers.types import ChatRequest, ChatResult, Chunk, Health, Message
+from providers.types import ChatRequest, ChatResult, Chunk, Health, Message, ModelInfo
 
 #: Methods a provider class must define itself (``complete`` and ``close`` have defaults).
 REQUIRED_METHODS = ("chat", "stream", "health_check", "list_models")
@@ -105,8 +105,8 @@ class BaseProvider:
         """Check the provider cheaply (no tokens spent where the API allows)."""
         raise NotImplementedError
 
-    async def list_models(self) -> list[str]:
-        """Return the model ids this provider offers."""
+    async def list_models(self) -> list[ModelInfo]:
+        """Return the provider's model catalog (ids as ``-m`` accepts them)."""
         raise NotImplementedError
 
     async def close(self) -> None:

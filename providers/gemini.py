@@ -30,7 +30,7 @@ from providers.gemini_wire import (
 )
 from providers.http import host_of, make_client, translating
 from providers.sse import aiter_decoded
-from providers.types import ChatRequest, ChatResult, Chunk, Health, Usage
+from providers.types import ChatRequest, ChatResult, Chunk, Health, ModelInfo, Usage, model_infos
 
 #: A guard against a server that keeps sending the same page token.
 MAX_MODEL_PAGES = 50
@@ -86,7 +86,7 @@ class GeminiProvider(BaseProvider):
                         yield chunk
         yield answer.final("stream ended before the answer was finished")
 
-    async def list_models(self) -> list[str]:
+    async def list_models(self) -> list[ModelInfo]:
         client = self._http()
         names: list[str] = []
         params: dict[str, str | int] = {"pageSize": 1000}
@@ -106,7 +106,7 @@ class GeminiProvider(BaseProvider):
             if token is None:
                 break
             params["pageToken"] = token
-        return names
+        return model_infos(names)
 
     async def health_check(self) -> Health:
         return Health(models=len(await self.list_models()))

@@ -35,7 +35,7 @@ from providers.local_models import (
 
 # Re-exported: tests/e2e finds the default model through this module.
 from providers.local_models import default_gguf as default_gguf
-from providers.types import ChatRequest, ChatResult, Chunk, Health, Usage
+from providers.types import ChatRequest, ChatResult, Chunk, Health, ModelInfo, Usage
 
 T = TypeVar("T")
 
@@ -128,8 +128,8 @@ class LocalProvider(BaseProvider):
         model = await self._model()
         return Health(models=1, detail=f"{self.model_name} (n_ctx {model.n_ctx})")
 
-    async def list_models(self) -> list[str]:
-        return [self.model_name]
+    async def list_models(self) -> list[ModelInfo]:
+        return [ModelInfo(id=self.model_name)]
 
     def _check_model(self, model: str) -> None:
         served = {self.model_name, self.settings.default_model}

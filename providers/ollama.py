@@ -28,7 +28,7 @@ from providers.ollama_wire import (
     parse_model_list,
 )
 from providers.sse import LineDecoder, aiter_decoded
-from providers.types import ChatRequest, ChatResult, Chunk, Health
+from providers.types import ChatRequest, ChatResult, Chunk, Health, ModelInfo, model_infos
 
 DEFAULT_HOST = "http://localhost:11434"
 DEFAULT_PORT = 11434
@@ -130,12 +130,14 @@ class OllamaProvider(BaseProvider):
                 # at the final chunk): read the body's end, so the connection is pooled again.
                 await drain(lines, response)
 
-    async def list_models(self) -> list[str]:
+    async def list_models(self) -> list[ModelInfo]:
         async with self._boundary():
             response = await self._http().get("/api/tags")
             self._raise_for_status(response, None)
-            return parse_model_list(
-                self.name, json_object(self.name, response.content, "the model list")
+            return model_infos(
+                parse_model_list(
+                    self.name, json_object(self.name, response.content, "the model list")
+                )
             )
 
     async def health_check(self) -> Health:

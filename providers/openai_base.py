@@ -26,7 +26,7 @@ from providers.http import drain, json_object, make_client, redact, translating
 from providers.openai_errors import error_from_payload as error_from_payload
 from providers.openai_errors import error_from_status
 from providers.sse import aiter_sse
-from providers.types import ChatRequest, ChatResult, Chunk, Health
+from providers.types import ChatRequest, ChatResult, Chunk, Health, ModelInfo, model_infos
 
 STREAM_ENDED = "stream ended before the answer was finished"
 NOT_UTF8 = "{name}: event stream is not valid UTF-8 (byte {byte:#04x})"
@@ -103,13 +103,13 @@ class OpenAIBase(BaseProvider):
                 # (usually just the chunked terminator), so the connection is reused.
                 await drain(events, response)
 
-    async def list_models(self) -> list[str]:
+    async def list_models(self) -> list[ModelInfo]:
         self._check_key()
         client = self._client()
         async with self._boundary("/models"):
             response = await client.get("/models")
             body = await _checked(self.name, response, self.settings.api_key)
-            return parse_model_list(self.name, body)
+            return model_infos(parse_model_list(self.name, body))
 
     async def health_check(self) -> Health:
         return Health(models=len(await self.list_models()))

@@ -6,10 +6,15 @@ router, the renderer and the history store never see a vendor-specific shape.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
 Role = Literal["system", "user", "assistant"]
+Lifecycle = Literal["active", "deprecated", "retired", "unknown"]
+
+#: Capability names a ``ModelInfo`` may carry (an empty set means "not known").
+CAPABILITIES = ("image_input", "pdf_input", "thinking")
 
 #: Normalised finish reasons. Adapters map every vendor value onto one of these.
 FINISH_REASONS = ("stop", "length", "content_filter", "other")
@@ -86,3 +91,30 @@ class Health:
 
     models: int | None = None
     detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """One entry of a provider's model catalog, parsed from the vendor's own listing.
+
+    Every field but ``id`` may be unknown: a server that lists bare ids gives
+    ``lifecycle="unknown"``, no limits and empty ``capabilities``. ``retires_at`` is an
+    ISO date (``2026-11-30``). ``capabilities`` holds names from ``CAPABILITIES``.
+    ``sampling_params`` is the set of sampling parameters the model accepts (e.g.
+    ``{"temperature", "top_p"}``); None when the vendor does not say.
+    """
+
+    id: str
+    display_name: str | None = None
+    lifecycle: Lifecycle = "unknown"
+    retires_at: str | None = None
+    family: str | None = None
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+    capabilities: frozenset[str] = frozenset()
+    sampling_params: frozenset[str] | None = None
+
+
+def model_infos(items: Iterable[ModelInfo | str]) -> list[ModelInfo]:
+    """``items`` as ModelInfo: plugins written before catalogs may still list bare ids."""
+    return [item if isinstance(item, ModelInfo) else ModelInfo(id=str(item)) for item in items]

@@ -12,7 +12,16 @@ from typing import Any
 from ollama_cli.config import Config, ProviderConfig, RouterSettings
 from ollama_cli.router import ProviderRouter
 from ollama_cli.router.cooldown import CooldownStore
-from providers import BaseProvider, ChatRequest, ChatResult, Chunk, Health, ProviderError, Usage
+from providers import (
+    BaseProvider,
+    ChatRequest,
+    ChatResult,
+    Chunk,
+    Health,
+    ModelInfo,
+    ProviderError,
+    Usage,
+)
 from providers.registry import ProviderRegistry
 from providers.spec import ProviderSpec
 
@@ -97,8 +106,8 @@ class ScriptedProvider(BaseProvider):
     async def health_check(self) -> Health:
         return Health(models=1)
 
-    async def list_models(self) -> list[str]:
-        return ["scripted-model"]
+    async def list_models(self) -> list[ModelInfo]:
+        return [ModelInfo(id="scripted-model")]
 
 
 def scripted_router(

@@ -44,7 +44,7 @@ def run_list(app: App) -> int:
 
     async def fetch() -> int:
         try:
-            models.extend(await app.router.list_models(name))
+            models.extend(m.id for m in await app.router.list_models(name))
         except ProviderError as exc:
             app.error(str(exc))
             return EXIT_NO_ANSWER

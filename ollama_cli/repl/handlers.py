@@ -77,13 +77,14 @@ async def list_models(state: ReplState, arg: str) -> None:
     name, current = state.target()
     default = state.app.config.providers[name].default_model
     try:
-        names = await asyncio.wait_for(state.router.list_models(name), CHECK_TIMEOUT_S)
+        listed = await asyncio.wait_for(state.router.list_models(name), CHECK_TIMEOUT_S)
     except TimeoutError:
         state.say(f"{name}: no answer within {CHECK_TIMEOUT_S:g} s")
         return
     except ProviderError as exc:
         state.say(str(exc))
         return
+    names = [m.id for m in listed]
     state.models.put(name, names)
     if not names:
         state.say(f"{name} lists no models")

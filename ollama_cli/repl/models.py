@@ -68,7 +68,8 @@ class ModelCache:
             if cfg.enabled and not (cfg.key_required and cfg.resolve_key(router.environ) is None):
                 # Import the adapter (and httpx) on a thread, so typing never stutters.
                 await asyncio.to_thread(router.registry.load_class, cfg.type)
-                names = await asyncio.wait_for(router.list_models(provider), FETCH_TIMEOUT_S)
+                listed = await asyncio.wait_for(router.list_models(provider), FETCH_TIMEOUT_S)
+                names = [m.id for m in listed]
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - a provider that cannot list offers no names

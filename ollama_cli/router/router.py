@@ -22,7 +22,7 @@ from ollama_cli.router.walk import ChainWalk, Step
 from providers.base import BaseProvider
 from providers.errors import ProviderUnavailableError
 from providers.registry import ProviderLoadError, ProviderRegistry
-from providers.types import Message
+from providers.types import Message, ModelInfo, model_infos
 
 if TYPE_CHECKING:
     from ollama_cli.router.health import HealthReport
@@ -129,8 +129,9 @@ class ProviderRouter:
         request = RouteRequest(messages=(Message("user", prompt),), **options)  # type: ignore[arg-type]
         return await self.chat(request)
 
-    async def list_models(self, name: str) -> list[str]:
-        return await self.provider(name).list_models()
+    async def list_models(self, name: str) -> list[ModelInfo]:
+        """``name``'s catalog; bare ids from an older plugin become unknown-lifecycle entries."""
+        return model_infos(await self.provider(name).list_models())
 
     async def health_check(
         self, names: list[str] | None = None, timeout: float = 5.0

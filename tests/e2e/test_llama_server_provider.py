@@ -86,7 +86,7 @@ async def test_stream_max_tokens_is_length(
 async def test_models_and_health(
     llamacpp: OpenAICompatibleProvider, llama_server: LlamaServer
 ) -> None:
-    assert await llamacpp.list_models() == [llama_server.model]
+    assert [m.id for m in await llamacpp.list_models()] == [llama_server.model]
     assert (await llamacpp.health_check()).models == 1
 
 

@@ -309,7 +309,7 @@ async def test_models_are_listed_across_pages(loopback: LoopbackServer) -> None:
     names = [f"gemini-{i}" for i in range(5)]
     wire = GeminiWire(loopback, models=names, page_size=2)
     provider = GeminiProvider(wire.settings())
-    assert await provider.list_models() == names
+    assert [m.id for m in await provider.list_models()] == names
     assert await provider.health_check() == Health(models=5)
     await provider.close()
     paths = [r.path for r in loopback.requests[:3]]

@@ -229,7 +229,7 @@ async def test_missing_model_path_is_unavailable_at_request_time(tmp_path: Path)
         await p.chat(ask(model="gone"))
     with pytest.raises(ProviderUnavailableError, match="does not exist"):
         await p.health_check()
-    assert await p.list_models() == ["gone"]
+    assert [m.id for m in await p.list_models()] == ["gone"]
     await p.close()
 
 
@@ -322,7 +322,7 @@ async def test_prompt_longer_than_the_context_window() -> None:
 async def test_health_check_and_models(local: LocalProvider) -> None:
     health = await local.health_check()
     assert health.models == 1
-    assert await local.list_models() == [DEFAULT_MODEL]
+    assert [m.id for m in await local.list_models()] == [DEFAULT_MODEL]
 
 
 @local_model
@@ -330,7 +330,7 @@ async def test_model_path_serves_the_file_by_its_stem() -> None:
     path = default_gguf()
     assert path is not None
     p = provider(model_path=str(path))
-    assert await p.list_models() == ["SmolLM2-135M-Instruct.Q4_1"]
+    assert [m.id for m in await p.list_models()] == ["SmolLM2-135M-Instruct.Q4_1"]
     result = await p.chat(ask(model="SmolLM2-135M-Instruct.Q4_1", temperature=0))
     assert "Paris" in result.text
     assert result.model == "SmolLM2-135M-Instruct.Q4_1"

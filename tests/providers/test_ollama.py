@@ -153,7 +153,7 @@ async def test_models_and_health_come_from_api_tags(
     wire: OllamaWire, provider: OllamaProvider
 ) -> None:
     wire.models = ["llama3.2:latest", "qwen3:8b", "codellama:13b"]
-    assert await provider.list_models() == ["llama3.2:latest", "qwen3:8b", "codellama:13b"]
+    assert [m.id for m in await provider.list_models()] == wire.models
     health = await provider.health_check()
     assert health.models == 3
     assert health.detail == wire.url
@@ -426,7 +426,7 @@ async def test_ollama_host_env_reaches_the_server(
     monkeypatch.setenv("OLLAMA_HOST", f"0.0.0.0:{wire.server.port}")
     p = make(wire.settings(options={}))
     assert p.host == f"http://127.0.0.1:{wire.server.port}"
-    assert await p.list_models() == ["llama3.2:latest"]
+    assert [m.id for m in await p.list_models()] == ["llama3.2:latest"]
 
 
 def test_parser_ignores_lines_after_done_and_blank_lines() -> None:

@@ -177,7 +177,7 @@ async def test_same_model_list(
 ) -> None:
     server.reply(Reply(body=TAGS)).reply(Reply(body=TAGS))
     theirs = [m.model for m in (await sdk.list()).models]
-    assert await ours.list_models() == theirs == ["codellama:13b", "llama3:latest"]
+    assert [m.id for m in await ours.list_models()] == theirs == ["codellama:13b", "llama3:latest"]
     assert [r.path for r in server.requests] == ["/api/tags", "/api/tags"]
 
 

@@ -205,7 +205,7 @@ async def test_non_streaming_incomplete_and_failed(provider: Any, loopback: Loop
 async def test_lists_models_and_health_counts_them(provider: Any, loopback: LoopbackServer) -> None:
     ids = ["gpt-5-codex", "gpt-5", "gpt-4.1-mini"]
     loopback.enqueue(models_reply(ids), models_reply(ids))
-    assert await provider.list_models() == ids
+    assert [m.id for m in await provider.list_models()] == ids
     assert (await provider.health_check()).models == 3
     assert loopback.requests[0].headers["authorization"] == "Bearer sk-test-key"
 

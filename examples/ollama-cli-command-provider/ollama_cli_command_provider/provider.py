@@ -31,7 +31,7 @@ from providers.errors import (
     ProviderUnavailableError,
     ProviderUnreachableError,
 )
-from providers.types import ChatRequest, ChatResult, Chunk, Health
+from providers.types import ChatRequest, ChatResult, Chunk, Health, ModelInfo
 
 READ_SIZE = 4096
 #: stderr kept for the error message; the rest is read and dropped so the pipe never fills.
@@ -84,8 +84,8 @@ class CommandProvider(BaseProvider):
         # A command reports no token counts, so the final chunk carries no usage.
         yield Chunk(finish_reason="stop")
 
-    async def list_models(self) -> list[str]:
-        return [self._argv(self.settings.default_model)[0]]
+    async def list_models(self) -> list[ModelInfo]:
+        return [ModelInfo(id=self._argv(self.settings.default_model)[0])]
 
     async def health_check(self) -> Health:
         program = self._argv(self.settings.default_model)[0]

@@ -240,7 +240,7 @@ async def test_a_bad_command_setting_is_one_line(command: str | None, message: s
 
 async def test_models_and_health_come_from_the_executable() -> None:
     p = make(f"{PY} -u -c pass")
-    assert await p.list_models() == [PY]
+    assert [m.id for m in await p.list_models()] == [PY]
     health = await p.health_check()
     assert health.models == 1
     assert os.path.samefile(health.detail, PY)
