@@ -36,6 +36,7 @@ run startup.py
 run complete_e2e.py
 run router_overhead.py
 run failover.py
+run faults.py
 run providers_list.py
 run connection_reuse.py
 run history_list.py

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -185,7 +184,7 @@ def test_usage_errors_exit_2(cli_home: Path, args: list[str], message: str) -> N
     assert message in out.stderr.decode()
 
 
-def test_providers_list_json_checks_all_six_concurrently(cli_home: Path, refused_url: str) -> None:
+def test_providers_list_json_checks_all_six_concurrently(cli_home: Path) -> None:
     hanging = LoopbackServer().start()
     hanging.handler = lambda request: Reply(before_headers=[Stall()])
     try:
@@ -193,19 +192,17 @@ def test_providers_list_json_checks_all_six_concurrently(cli_home: Path, refused
         write_config(
             cli_home,
             f'[providers.ollama]\nhost = "{hanging.url}"\n'
-            f'[providers.claude]\nbase_url = "{refused_url}"\n',
+            f'[providers.claude]\nbase_url = "{hanging.url}"\n',
         )
-        started = time.monotonic()
         out = cli(
             cli_home,
             "providers",
             "list",
             "--json",
             "--timeout",
-            "1",
+            "2",
             ANTHROPIC_API_KEY="sk-canary-123",
         )
-        elapsed = time.monotonic() - started
     finally:
         hanging.stop()
     rows = {r["name"]: r for r in json.loads(out.stdout)}
@@ -215,7 +212,10 @@ def test_providers_list_json_checks_all_six_concurrently(cli_home: Path, refused
     assert rows["claude"]["status"] == "unreachable"
     assert rows["local"]["status"] == "ok"
     assert out.returncode == 0
-    assert elapsed < 8  # a 1 s hang plus start-up, not a sum of timeouts
+    # Concurrent, shown by order: the second hanging check was waiting while the first one
+    # still was (one after the other, the first gives up before the second connects). How
+    # long the whole takes is bench/providers_list.py's goal.
+    assert hanging.connections == 2 and hanging.peak_open_connections == 2
     assert b"sk-canary-123" not in out.stdout + out.stderr
 
 

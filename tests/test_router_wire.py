@@ -66,7 +66,7 @@ def test_429_with_short_retry_after_is_retried_after_the_wait(
     out = cli(cli_home, "complete", "hi")
     elapsed = time.monotonic() - started
     assert out.stdout == b"after wait", out.stderr
-    assert 1.0 <= elapsed < 6
+    assert elapsed >= 1.0  # it waited as told (how much longer is load, not behaviour)
     assert chats(a) == 2 and chats(b) == 0
 
 
@@ -76,10 +76,10 @@ def test_429_with_long_retry_after_falls_over_and_the_next_process_skips_it(
     a, b = pair
     a.fail(429, "quota exhausted", headers={"Retry-After": "120"})
     b.answer(["second answers"]).answer(["again"])
-    started = time.monotonic()
     out = cli(cli_home, "complete", "hi")
     assert out.stdout == b"second answers"
-    assert time.monotonic() - started < 5  # no 120 s sleep
+    assert "retrying" not in out.stderr.decode()  # no 120 s sleep: it fell over at once
+    assert chats(a) == 1
     connections = a.server.connections
     out2 = cli(cli_home, "complete", "--json", "hi")
     data = json.loads(out2.stdout)
@@ -151,13 +151,10 @@ def test_hedging_answers_from_the_secondary_and_closes_the_primary(cli_home: Pat
         a.reply(Reply(before_headers=[Stall()]), path="/api/chat")
         b.answer(["hedged"])
         configure(cli_home, a.url, b.url, hedge_after_ms=300)
-        started = time.monotonic()
         out = cli(cli_home, "complete", "--json", "hi")
-        elapsed = time.monotonic() - started
-        assert a.wait_closed(2.0)  # the loser's socket was closed, not left hanging
+        assert a.wait_closed()  # the loser's socket was closed, not left hanging
     data = json.loads(out.stdout)
     assert data["text"] == "hedged" and data["provider"] == "second"
-    assert elapsed < 5
     outcomes = {x["provider"]: (x["outcome"], x.get("kind")) for x in data["attempts"]}
     assert outcomes["first"][0] == "interrupted" and outcomes["second"] == ("ok", "hedge")
 

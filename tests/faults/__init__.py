@@ -20,6 +20,7 @@ from typing import Any
 
 import pexpect  # type: ignore[import-untyped]
 
+from tests import HANG_S
 from tests.conftest import subprocess_env
 from tests.faults.servers import Wire
 
@@ -117,7 +118,7 @@ def finish(proc: subprocess.Popen[bytes], budget: float) -> Run:
     return Run(code, out, err, time.perf_counter() - started)
 
 
-def run_cli(home: Path, *args: str, budget: float = 30, stdin: bytes = b"", **env: str) -> Run:
+def run_cli(home: Path, *args: str, budget: float = HANG_S, stdin: bytes = b"", **env: str) -> Run:
     return finish(start_cli(home, *args, stdin=stdin, **env), budget)
 
 
@@ -146,7 +147,7 @@ def spawn_chat(home: Path, *args: str, **env: str) -> pexpect.spawn:
         dimensions=(30, 100),
         encoding="utf-8",
         codec_errors="replace",
-        timeout=15,
+        timeout=HANG_S,
         maxread=65536,
         searchwindowsize=8192,
     )
@@ -157,27 +158,26 @@ class ReplTurn:
     """One REPL turn: what the terminal showed, whether the prompt came back, the exit."""
 
     output: str
-    turn_seconds: float | None  # None: the prompt never came back
+    ended: bool  # False: the prompt never came back
     exit_status: int | None
 
 
-def repl_turn(home: Path, prompt: str, budget: float, *args: str) -> ReplTurn:
+def repl_turn(home: Path, prompt: str, *args: str) -> ReplTurn:
     """Start ``chat -v``, ask ``prompt``, wait for the turn's last line and the prompt,
     then leave with Ctrl-D. ``-v`` ends every turn with its trace, so success is visible."""
     child = spawn_chat(home, "-v", *args)
     child.logfile_read = log = io.StringIO()
-    seconds = None
+    ended = False
     try:
         child.expect(PROMPT)
         child.sendline(prompt)
-        sent = time.perf_counter()
-        child.expect([r"no provider could answer", r": ok \[\d+ ms\]"], timeout=budget)
-        child.expect(PROMPT, timeout=5)
-        seconds = time.perf_counter() - sent
+        child.expect([r"no provider could answer", r": ok \[\d+ ms\]"])
+        child.expect(PROMPT)
+        ended = True
         child.sendeof()
-        child.expect(pexpect.EOF, timeout=5)
+        child.expect(pexpect.EOF)
     except (pexpect.TIMEOUT, pexpect.EOF):
         pass
     finally:
         child.close(force=True)
-    return ReplTurn(log.getvalue(), seconds, child.exitstatus)
+    return ReplTurn(log.getvalue(), ended, child.exitstatus)

@@ -4,7 +4,9 @@ and ``--json``) and one REPL turn (``chat`` in a pseudo-terminal) per fault.
 
 Every case checks what a user relies on: the outcome class of each attempt in the trace,
 the exit status, one stderr line per failed attempt (never a traceback), that the run ends
-within the configured timeouts, and that no canary key shows up anywhere.
+(no attempt beyond the configured retries, no hang) and that no canary key shows up anywhere.
+How long each fault costs against its goal is measured by ``bench/faults.py``, not here: a
+busy machine is slow, not wrong.
 
 To stay fast, everything about one fault runs at once, the first time a test asks for it:
 five in-process routers (one per provider, ``victim`` then a healthy ``backup``) while two
@@ -17,7 +19,6 @@ import asyncio
 import json
 import re
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from ollama_cli.config import load_config
 from ollama_cli.router import ProviderRouter, RouteRequest, RoutingError
 from ollama_cli.router.cooldown import CooldownStore
 from providers.types import Message
+from tests import HANG_S
 from tests.faults import (
     CANARIES,
     ReplTurn,
@@ -45,21 +47,15 @@ from tests.faults import (
 from tests.faults.servers import FAULT_LIST, FAULTS, HUGE, WIRES, Fault, FaultServer
 from tests.wire.ollama import DEFAULT_TOKENS, OllamaWire
 
-TIMEOUT = 2.0  # read timeout of every faulty provider: well above the drip's 1 s per byte
-SLACK = 3.0  # start-up, scheduling, and everything of one fault running at once
+TIMEOUT = 2.0  # read timeout of a faulty provider that stalls: above the drip's 1 s per byte
 PROVIDERS = list(WIRES)
 BACKUP_TEXT = "".join(DEFAULT_TOKENS)
 
 
-def budget(fault: Fault) -> float:
-    """Seconds the fault may cost: timeouts, Retry-After waits, size, backoffs, slack."""
-    backoffs = 0.5 * (len(fault.outcomes) - 1)
-    return fault.timeouts * TIMEOUT + fault.waits + fault.work + backoffs + SLACK
-
-
-def repl_budget(fault: Fault) -> float:
-    """Rendering 5 MB of markdown in a terminal takes seconds of its own (~6 s here)."""
-    return budget(fault) + 2 * fault.work
+def read_timeout(fault: Fault) -> float:
+    """Short for the faults that are waited out; generous for the others, so that a busy
+    machine, slow to move 5 MB through loopback, never turns a slow read into a stall."""
+    return TIMEOUT if fault.timeouts else HANG_S
 
 
 def failing(fault: Fault) -> bool:
@@ -73,7 +69,6 @@ class RouterCase:
     notices: list[str] = field(default_factory=list)
     unexpected: str | None = None  # an exception outside RoutingError
     hung: bool = False
-    elapsed: float = 0.0
     requests: int = 0
     closed: bool = True
     leaked: list[str] = field(default_factory=list)
@@ -92,15 +87,15 @@ async def route(fault: Fault, provider: str, root: Path, backup: str) -> RouterC
     case, wire = RouterCase(), WIRES[provider]
     with FaultServer(wire, fault) as server:
         path = root / f"router-{provider}.toml"
-        tables = {provider: victim_table(wire, server.url, TIMEOUT), "backup": backup_table(backup)}
+        victim = victim_table(wire, server.url, read_timeout(fault))
+        tables = {provider: victim, "backup": backup_table(backup)}
         path.write_text(toml_config([provider, "backup"], tables, retries=1))
         router = ProviderRouter(
             load_config(path, CANARIES), notify=case.notices.append, environ=CANARIES
         )
         routed = router.stream(RouteRequest((Message("user", "hi"),)))
-        started = time.perf_counter()
         try:
-            async with asyncio.timeout(budget(fault)):
+            async with asyncio.timeout(HANG_S):
                 async for text in routed:
                     case.text += text
         except RoutingError:
@@ -112,13 +107,12 @@ async def route(fault: Fault, provider: str, root: Path, backup: str) -> RouterC
         finally:
             await routed.aclose()
             await router.aclose()
-        case.elapsed = time.perf_counter() - started
         result = routed.result
         case.attempts = [(a.provider, a.outcome, a.kind) for a in result.attempts]
         case.leaked = leaks(json.dumps(result.to_dict()) + "\n".join(case.notices))
         case.requests = len([r for r in server.requests if wire.is_generate(r)])
         if server.server is not None:  # waited for off the loop: other cases run meanwhile
-            case.closed = await asyncio.to_thread(server.server.wait_closed, 2.0)
+            case.closed = await asyncio.to_thread(server.server.wait_closed)
     return case
 
 
@@ -139,21 +133,19 @@ def run_group(fault: Fault, root: Path) -> Group:
             server = stack.enter_context(FaultServer(wire, fault))
             homes[mode] = home = root / mode
             home.mkdir(parents=True)
-            table = victim_table(wire, server.url, TIMEOUT)
+            table = victim_table(wire, server.url, read_timeout(fault))
             (home / "config.toml").write_text(toml_config([provider], {provider: table}, retries=1))
         procs = [
             start_cli(homes["plain"], "-v", "complete", "hi"),
             start_cli(homes["json"], "complete", "--json", "hi"),
         ]
         turn: list[ReplTurn] = []
-        repl = threading.Thread(
-            target=lambda: turn.append(repl_turn(homes["repl"], "hi", repl_budget(fault)))
-        )
+        repl = threading.Thread(target=lambda: turn.append(repl_turn(homes["repl"], "hi")))
         repl.start()
         try:
             router = asyncio.run(route_all(fault, root))
         finally:  # whatever happened in process, the children are waited for (or killed)
-            runs = [finish(proc, budget(fault) + 2) for proc in procs]
+            runs = [finish(proc, HANG_S) for proc in procs]
             repl.join()
     return Group(
         router,
@@ -189,7 +181,7 @@ FAULT_CASES = [pytest.param(f.name, id=f.name) for f in FAULT_LIST]
 def test_router(groups: Groups, name: str, provider: str) -> None:
     fault, case = FAULTS[name], groups[name].router[provider]
     assert case.unexpected is None
-    assert not case.hung, f"still running after {budget(fault):.1f} s"
+    assert not case.hung, f"still running after {HANG_S:g} s"
     assert [o for p, o, _ in case.attempts if p == provider] == list(fault.outcomes)
     backup = [(o, k) for p, o, k in case.attempts if p == "backup"]
     if failing(fault):
@@ -202,7 +194,6 @@ def test_router(groups: Groups, name: str, provider: str) -> None:
     assert case.requests == (0 if fault.build is None else len(fault.outcomes))
     assert case.closed, "the client left a connection open"
     assert case.leaked == []
-    assert case.elapsed < budget(fault)
 
 
 TRACE = r"^  {p} \([^)]*\)(?: \((\w+)\))?: (\w+)"
@@ -231,7 +222,6 @@ def test_complete_plain(groups: Groups, name: str) -> None:
     assert run.stdout == fault.shown.encode()  # the partial text stays on screen
     check_stderr(run, provider, fault, verbose=True)
     assert leaks(run.stdout + run.stderr) == [] and in_home == {}
-    assert run.elapsed < budget(fault) + 2
 
 
 @pytest.mark.parametrize("name", FAULT_CASES)
@@ -249,7 +239,6 @@ def test_complete_json(groups: Groups, name: str) -> None:
         assert data["text"] == HUGE and "error" not in data
     check_stderr(run, provider, fault, verbose=False)
     assert leaks(run.stdout + run.stderr) == [] and in_home == {}
-    assert run.elapsed < budget(fault) + 2
 
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
@@ -260,7 +249,7 @@ def test_repl_turn(groups: Groups, name: str) -> None:
     fault = FAULTS[name]
     provider, turn, in_home = groups[name].repl
     screen = ANSI.sub("", turn.output)
-    assert turn.turn_seconds is not None, f"the turn never ended:\n{screen[-2000:]}"
+    assert turn.ended, f"the turn never ended:\n{screen[-2000:]}"
     assert "Traceback" not in screen
     traced = re.findall(TRACE.format(p=provider)[1:], screen, flags=re.M)
     assert [outcome for _, outcome in traced] == list(fault.outcomes)
@@ -268,7 +257,6 @@ def test_repl_turn(groups: Groups, name: str) -> None:
         assert "no provider could answer" in screen
     assert turn.exit_status == 0  # the session went on, and Ctrl-D left it
     assert leaks(turn.output) == [] and in_home == {}
-    assert turn.turn_seconds < repl_budget(fault)
 
 
 async def test_a_cooling_provider_is_tried_when_every_other_one_failed(tmp_path: Path) -> None:

@@ -508,7 +508,7 @@ async def test_early_close_closes_the_socket(
     stream = cast(AsyncGenerator[Chunk, None], claude.stream(ask()))
     assert (await anext(stream)).text == "first"
     await stream.aclose()  # the user pressed Ctrl-C: stop reading
-    assert loopback.wait_closed(timeout=2.0)
+    assert loopback.wait_closed()
 
 
 async def test_connection_refused(refused_url: str) -> None:

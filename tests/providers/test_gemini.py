@@ -586,7 +586,7 @@ async def test_early_close_closes_the_socket(
     stream = provider.stream(ask())
     assert (await anext(stream)).text == "first"
     await stream.aclose()  # type: ignore[attr-defined]
-    assert loopback.wait_closed(2.0)
+    assert loopback.wait_closed()
 
 
 async def test_the_client_is_reused(wire: GeminiWire, provider: GeminiProvider) -> None:

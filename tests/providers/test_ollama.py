@@ -371,7 +371,7 @@ async def test_stopping_early_closes_the_socket(wire: OllamaWire, provider: Olla
     assert (await anext(stream)).text == "first"
     assert wire.server.open_connections == 1
     await stream.aclose()
-    assert await asyncio.to_thread(wire.wait_closed, 2.0)
+    assert await asyncio.to_thread(wire.wait_closed)
 
 
 async def test_close_is_idempotent(provider: OllamaProvider) -> None:

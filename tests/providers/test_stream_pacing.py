@@ -26,7 +26,10 @@ from tests.faults.servers import WIRES, Wire
 from tests.wire import anthropic
 from tests.wire.loopback import BodyPart, LoopbackServer, Pause, Reply, sse
 
-TIMEOUT = 0.4
+#: Each event's bound. Large against every pause the servers make (a quarter of it at most)
+#: so that a busy machine, slow to schedule the server thread, does not turn a steady stream
+#: into a stall.
+TIMEOUT = 1.0
 
 
 def make_provider(wire: Wire, url: str, tmp_path: Path, timeout: float = TIMEOUT) -> BaseProvider:
@@ -71,7 +74,7 @@ async def test_a_server_dripping_bytes_fails_within_the_timeout(
     drip = paced((data[i : i + 1] for i in range(len(data))), 0.05)
     loopback.enqueue(Reply(body=drip, content_type=wire.stream_type))
     provider = make_provider(wire, loopback.url, tmp_path)
-    started = time.perf_counter()
+    # Unbounded, the drip would end in a whole answer after seconds: the error is the proof.
     with pytest.raises(ProviderUnavailableError) as caught:
         await ask(provider, wire.model)
     unit = "line" if name == "ollama" else "event"
@@ -79,7 +82,6 @@ async def test_a_server_dripping_bytes_fails_within_the_timeout(
         f"{name}: {loopback.url} stopped sending (no complete {unit} in {TIMEOUT:g} s)"
     )
     assert caught.value.provider == name
-    assert time.perf_counter() - started < TIMEOUT + 1.0
 
 
 @pytest.mark.parametrize("name", list(WIRES))
@@ -87,12 +89,12 @@ async def test_events_that_keep_coming_may_take_longer_than_the_timeout_in_all(
     loopback: LoopbackServer, tmp_path: Path, name: str
 ) -> None:
     wire = WIRES[name]
-    reply = wire.answer(["a", "b", "c", "d"])
+    reply = wire.answer(list("abcdef"))
     assert isinstance(reply.body, list)
-    slow = [*paced(reply.body[:3], TIMEOUT / 2), *reply.body[3:]]
+    slow = [*paced(reply.body[:6], TIMEOUT / 4), *reply.body[6:]]
     loopback.enqueue(Reply(body=slow, content_type=wire.stream_type))
     started = time.perf_counter()
-    assert await ask(make_provider(wire, loopback.url, tmp_path), wire.model) == "abcd"
+    assert await ask(make_provider(wire, loopback.url, tmp_path), wire.model) == "abcdef"
     assert time.perf_counter() - started > TIMEOUT  # longer than one timeout in all
 
 
@@ -126,7 +128,7 @@ async def test_comments_alone_do_not_keep_a_stream_alive(
     loopback.enqueue(
         Reply(body=claude_stream(": keep-alive\n\n"), content_type="text/event-stream")
     )
-    with pytest.raises(ProviderUnavailableError, match=r"no complete event in 0\.4 s\)$"):
+    with pytest.raises(ProviderUnavailableError, match=rf"no complete event in {TIMEOUT:g} s\)$"):
         await ask(make_provider(WIRES["claude"], loopback.url, tmp_path), "m")
 
 

@@ -11,11 +11,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pexpect  # type: ignore[import-untyped]
-import pytest
 
+from tests import HANG_S
 from tests.conftest import subprocess_env
 from tests.repl import home, only_ollama, stored_messages, with_backup
-from tests.wire.ollama import OllamaWire
+from tests.wire.loopback import LoopbackServer, Pause, Reply, Stall
+from tests.wire.ollama import NDJSON, OllamaWire, chat_line, ndjson_lines
 
 PROMPT = ">>>"
 ROOT = Path(__file__).parents[2]
@@ -34,7 +35,7 @@ def spawn(*args: str, cpr: bool = False) -> pexpect.spawn:
         cwd=str(ROOT),
         dimensions=(30, 100),
         encoding="utf-8",
-        timeout=10,
+        timeout=HANG_S,
     )
 
 
@@ -116,28 +117,28 @@ def test_model_switch_and_retry() -> None:
 
 def test_ctrl_c_mid_answer_stops_it_keeps_it_and_the_session_goes_on() -> None:
     with OllamaWire() as wire:
-        wire.answer(["one ", "two ", "three ", "four ", "five"], pause=0.3).answer(["next"])
+        # After "two " the server stalls: only Ctrl-C itself can end this answer, so seeing
+        # "(interrupted)" proves it acted at once, not at the next token or a timeout.
+        one, two = ndjson_lines([chat_line("one "), chat_line("two ")])
+        stalled = Reply(body=[one, Pause(0.3), two, Stall()], content_type=NDJSON)
+        wire.reply(stalled, path="/api/chat").answer(["next"])
         only_ollama(wire.url)
         with chat() as child:
             expect(child, PROMPT)
             child.sendline("count to five")
             expect(child, "two")
             streams = wire.server.open_connections
-            pressed = time.perf_counter()
             child.sendintr()
             expect(child, r"\(interrupted\)")
-            stopped_after = time.perf_counter() - pressed
-            # The server notices at its next write (lines are 0.3 s apart).
-            assert until(lambda: wire.server.open_connections < streams, timeout=2)
+            # The stalled server sees its client leave: the socket was closed, not abandoned.
+            assert until(lambda: wire.server.open_connections < streams, timeout=HANG_S)
             expect(child, PROMPT)
             child.sendline("go on")
             expect(child, "next")
             expect(child, PROMPT)
             assert leave(child) == 0
-    assert stopped_after < 0.2, f"the answer stopped {stopped_after * 1000:.0f} ms after Ctrl-C"
     partial = wire.chat_bodies()[1]["messages"][1]
-    assert partial["role"] == "assistant" and partial["content"].startswith("one two")
-    assert "four" not in partial["content"]
+    assert partial == {"role": "assistant", "content": "one two "}
     stored = stored_messages()
     assert [(m.role, m.interrupted) for m in stored] == [
         ("user", False),
@@ -179,16 +180,17 @@ def test_the_toolbar_names_the_provider_that_answered_after_a_fallback(refused_u
             assert leave(child) == 0
 
 
-@pytest.mark.parametrize("run", range(3))
-def test_time_to_prompt_with_nothing_reachable(refused_url: str, run: int) -> None:
-    """Well under a second even on a loaded machine (about 0.2 s idle; see the report)."""
-    only_ollama(refused_url)
-    started = time.perf_counter()
-    with chat() as child:
-        expect(child, PROMPT)
-        elapsed = time.perf_counter() - started
-        assert leave(child) == 0
-    assert elapsed < 1.0
+def test_the_prompt_comes_before_any_provider_is_contacted() -> None:
+    """Start-up waits on no network: a provider that accepts and never answers is not even
+    connected to before the prompt shows. How fast the prompt comes is a goal of
+    bench/repl_startup.py (about 0.2 s idle), not something a busy machine can assert."""
+    with LoopbackServer(lambda request: Reply(before_headers=[Stall()])) as hanging:
+        only_ollama(hanging.url)
+        with chat() as child:
+            expect(child, PROMPT)
+            assert hanging.connections == 0
+            assert leave(child) == 0
+    assert hanging.connections == 0
     assert not os.path.exists(home() / "state" / "cooldowns.json")  # nothing was contacted
 
 
@@ -205,7 +207,8 @@ def test_kill_9_during_the_third_turn_loses_nothing_answered() -> None:
             expect(child, PROMPT)
             child.sendline("three")
             expect(child, "partial")
-            time.sleep(0.8)  # past the recorder's flush interval: the partial text is on disk
+            # Killed once the recorder has flushed the partial text (at most every 0.5 s).
+            assert until(lambda: "partial" in stored_messages()[-1].text, timeout=HANG_S)
             os.kill(child.pid, 9)
             child.expect(pexpect.EOF)
     messages = stored_messages()

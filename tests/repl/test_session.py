@@ -24,6 +24,7 @@ from ollama_cli.repl.session import handle, input_history, sources
 from ollama_cli.repl.state import LastAnswer
 from ollama_cli.repl.toolbar import toolbar_text
 from providers.types import Message
+from tests import HANG_S
 from tests.conftest import subprocess_env
 from tests.repl import (
     CTRL_C,
@@ -139,8 +140,8 @@ async def test_ctrl_c_mid_answer_keeps_the_partial_answer_marked_interrupted() -
             await asyncio.sleep(0.01)
         assert state.busy is not None
         state.busy.cancel()  # what the SIGINT handler does
-        assert await asyncio.wait_for(turn, 1) is True
-        assert wire.wait_closed(1)
+        assert await asyncio.wait_for(turn, HANG_S) is True
+        assert wire.wait_closed()
         assert "(interrupted)" in output(state)
         assert state.conversation.messages[-1] == Message("assistant", "one two ")
         assert state.last is not None and state.last.outcome == "interrupted"
@@ -246,7 +247,7 @@ async def test_tab_completes_a_command_through_the_prompt(refused_url: str) -> N
         while buffer.text != "/help":
             await asyncio.sleep(0.01)
         pipe.send_text(f"\r{CTRL_D}")
-        assert await asyncio.wait_for(loop, 5) == 0
+        assert await asyncio.wait_for(loop, HANG_S) == 0
     assert "/save FILE" in output(state)
 
 
@@ -262,7 +263,7 @@ async def test_model_names_are_fetched_once_the_prompt_is_up() -> None:
                 await asyncio.sleep(0.01)
             await state.models.wait()
             pipe.send_text(CTRL_D)
-            assert await asyncio.wait_for(loop, 5) == 0
+            assert await asyncio.wait_for(loop, HANG_S) == 0
     assert state.models.get("ollama") == ["llama3.2:latest", "qwen3:8b"]
     assert [r.path for r in wire.requests] == ["/api/tags"]
 

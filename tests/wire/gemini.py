@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from providers.base import ProviderSettings
+from tests import HANG_S
 from tests.wire.loopback import BodyPart, LoopbackServer, Pause, Reply, Request, Reset
 
 SSE = "text/event-stream"
@@ -335,7 +336,7 @@ class GeminiWire:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def wait_closed(self, timeout: float = 2.0) -> bool:
+    def wait_closed(self, timeout: float = HANG_S) -> bool:
         return self.server.wait_closed(timeout)
 
     def settings(self, name: str = "gemini", **overrides: Any) -> ProviderSettings:

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests import HANG_S
+
 
 @dataclass(frozen=True)
 class Pause:
@@ -100,6 +102,7 @@ class LoopbackServer:
         self.requests: list[Request] = []
         self.connections = 0
         self.open_connections = 0
+        self.peak_open_connections = 0  # the most open at once (concurrency, by order)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._clients: set[socket.socket] = set()
@@ -141,7 +144,7 @@ class LoopbackServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def wait_closed(self, timeout: float = 2.0) -> bool:
+    def wait_closed(self, timeout: float = HANG_S) -> bool:
         """Wait until no client connection is open; True if that happened in time."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -162,6 +165,7 @@ class LoopbackServer:
             with self._lock:
                 self.connections += 1
                 self.open_connections += 1
+                self.peak_open_connections = max(self.peak_open_connections, self.open_connections)
                 self._clients.add(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 

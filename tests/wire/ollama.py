@@ -27,6 +27,7 @@ from dataclasses import replace
 from typing import Any
 
 from providers.base import ProviderSettings
+from tests import HANG_S
 from tests.wire.loopback import BodyPart, LoopbackServer, Pause, Reply, Request, Reset
 
 NDJSON = "application/x-ndjson"
@@ -206,7 +207,7 @@ class OllamaWire:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def wait_closed(self, timeout: float = 2.0) -> bool:
+    def wait_closed(self, timeout: float = HANG_S) -> bool:
         return self.server.wait_closed(timeout)
 
     def settings(self, name: str = "ollama", **overrides: Any) -> ProviderSettings:
