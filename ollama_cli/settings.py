@@ -74,6 +74,7 @@ class ProviderConfig:
             timeout=self.timeout,
             connect_timeout=self.connect_timeout,
             options=options,
+            environ=environ,
         )
 
 

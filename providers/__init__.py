@@ -22,6 +22,7 @@ from providers.errors import (
     ProviderUnreachableError,
     RateLimitError,
     StreamInterruptedError,
+    UnsupportedParameterError,
 )
 from providers.registry import ENTRY_POINT_GROUP, ProviderLoadError, ProviderRegistry
 from providers.spec import ProviderSpec
@@ -58,5 +59,6 @@ __all__ = [
     "ProviderUnreachableError",
     "RateLimitError",
     "StreamInterruptedError",
+    "UnsupportedParameterError",
     "Usage",
 ]

@@ -8,7 +8,6 @@ tested on recorded payloads; the provider's I/O methods only move bytes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
 from typing import Any, ClassVar
@@ -22,11 +21,11 @@ from providers.anthropic_wire import (
     parse_message,
     parse_models_page,
 )
-from providers.base import BaseProvider, ProviderSettings
-from providers.errors import ProviderAuthError, ProviderUnavailableError
-from providers.http import drain, make_client, translating
+from providers.errors import ProviderUnavailableError
+from providers.http import drain, json_object
+from providers.remote import RemoteProvider
 from providers.sse import ServerSentEvent, aiter_sse
-from providers.types import ChatRequest, ChatResult, Chunk, Health, ModelInfo, model_infos
+from providers.types import ChatRequest, ChatResult, Chunk, ModelInfo
 
 API_VERSION = "2023-06-01"
 MESSAGES_PATH = "/v1/messages"
@@ -36,7 +35,7 @@ MODELS_PAGE_LIMIT = 1000
 MAX_MODEL_PAGES = 50
 
 
-class AnthropicProvider(BaseProvider):
+class AnthropicProvider(RemoteProvider):
     """Claude through the Anthropic Messages API."""
 
     type_name: ClassVar[str] = "anthropic"
@@ -47,10 +46,8 @@ class AnthropicProvider(BaseProvider):
     config_fields: ClassVar[Mapping[str, type]] = {"max_tokens": int}
     pip_packages: ClassVar[tuple[str, ...]] = ("httpx", "httpx-sse")
 
-    def __init__(self, settings: ProviderSettings) -> None:
-        super().__init__(settings)
-        self.base_url = (settings.base_url or self.default_base_url or "").rstrip("/")
-        self._http: httpx.AsyncClient | None = None
+    def auth_headers(self, key: str | None) -> dict[str, str]:
+        return {"x-api-key": key or "", "anthropic-version": API_VERSION}
 
     async def chat(self, request: ChatRequest) -> ChatResult:
         body = build_body(request, self.settings.options, stream=False)
@@ -59,10 +56,10 @@ class AnthropicProvider(BaseProvider):
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
         body = build_body(request, self.settings.options, stream=True)
-        client = self._client()
+        client = self.client()
         parser = StreamParser(self.name, self.settings.api_key)
         async with (
-            translating(self.name, self.base_url),
+            self.boundary(MESSAGES_PATH),
             client.stream("POST", MESSAGES_PATH, json=body) as response,
         ):
             await self._raise_for_status(response)
@@ -80,48 +77,24 @@ class AnthropicProvider(BaseProvider):
         raise parser.unfinished()
 
     async def list_models(self) -> list[ModelInfo]:
-        ids: list[str] = []
+        models: list[ModelInfo] = []
         params: dict[str, Any] = {"limit": MODELS_PAGE_LIMIT}
         for _ in range(MAX_MODEL_PAGES):
-            page_ids, after = parse_models_page(
+            page, after = parse_models_page(
                 await self._request_json("GET", MODELS_PATH, params=params)
             )
-            ids += page_ids
+            models += page
             if after is None or after == params.get("after_id"):
                 break
             params["after_id"] = after
-        return model_infos(ids)
-
-    async def health_check(self) -> Health:
-        return Health(models=len(await self.list_models()))
-
-    async def close(self) -> None:
-        if self._http is not None:
-            http, self._http = self._http, None
-            await http.aclose()
-
-    def _client(self) -> httpx.AsyncClient:
-        """The shared client; raises ProviderAuthError (before any request) with no key."""
-        key = self.settings.api_key
-        if not key:
-            env = self.settings.api_key_env or self.key_envs[0]
-            raise ProviderAuthError(f"{self.name}: {env} is not set", provider=self.name)
-        if self._http is None:
-            headers = {"x-api-key": key, "anthropic-version": API_VERSION}
-            self._http = make_client(self.settings, self.base_url, headers)
-        return self._http
+        return models
 
     async def _request_json(self, method: str, path: str, **kwargs: Any) -> Any:
-        client = self._client()
-        async with translating(self.name, self.base_url):
+        client = self.client()
+        async with self.boundary(path):
             response = await client.request(method, path, **kwargs)
-        await self._raise_for_status(response)
-        try:
-            return json.loads(response.content)
-        except ValueError:  # includes UnicodeDecodeError
-            raise ProviderUnavailableError(
-                f"{self.name}: malformed JSON in the response to {path}", provider=self.name
-            ) from None
+            await self._raise_for_status(response)
+            return json_object(self.name, response.content, f"the response to {path}")
 
     async def _raise_for_status(self, response: httpx.Response) -> None:
         if response.status_code < 400:

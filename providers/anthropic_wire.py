@@ -11,17 +11,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from providers.errors import (
-    BadRequestError,
-    ContextLengthError,
-    ModelNotFoundError,
-    ProviderAuthError,
-    ProviderError,
-    ProviderUnavailableError,
-    RateLimitError,
-)
-from providers.http import error_detail, error_for_status
-from providers.types import ChatRequest, ChatResult, Chunk, Usage
+from providers.errors import ProviderError, ProviderUnavailableError
+from providers.http import codes_in, error_detail, error_for_status
+from providers.tolerant import count, iso_date, nonempty, obj
+from providers.types import CAPABILITIES, ChatRequest, ChatResult, Chunk, ModelInfo, Usage
+from providers.wording import codes_of, error_class, make_error
 
 #: The API requires ``max_tokens``; used when neither the request nor the config sets it.
 DEFAULT_MAX_TOKENS = 4096
@@ -34,21 +28,6 @@ STOP_REASONS = {
     "refusal": "content_filter",
     "tool_use": "other",
     "pause_turn": "other",
-}
-
-#: ``error.type`` values (HTTP bodies and ``event: error``) and what the router should do.
-ERROR_TYPES: dict[str, type[ProviderError]] = {
-    "invalid_request_error": BadRequestError,
-    "authentication_error": ProviderAuthError,
-    "permission_error": ProviderAuthError,
-    "not_found_error": ModelNotFoundError,
-    "request_too_large": ContextLengthError,
-    "rate_limit_error": RateLimitError,
-    # Out of credit is quota exhausted: another provider can still answer.
-    "billing_error": RateLimitError,
-    "api_error": ProviderUnavailableError,
-    "overloaded_error": ProviderUnavailableError,
-    "timeout_error": ProviderUnavailableError,
 }
 
 
@@ -87,23 +66,45 @@ def parse_message(name: str, data: Any, model: str) -> ChatResult:
         and block.get("type") == "text"
         and isinstance(block.get("text"), str)
     )
-    usage = _dict(data.get("usage"))
+    usage = obj(data.get("usage"))
     served = data.get("model")
     return ChatResult(
         text=text,
         model=served if isinstance(served, str) and served else model,
         finish_reason=finish_reason(data.get("stop_reason")),
-        usage=Usage(_int(usage.get("input_tokens")), _int(usage.get("output_tokens"))),
+        usage=Usage(count(usage.get("input_tokens")), count(usage.get("output_tokens"))),
     )
 
 
-def parse_models_page(data: Any) -> tuple[list[str], str | None]:
-    """Model ids of one ``/v1/models`` page, and the ``after_id`` of the next (None = last)."""
-    page = _dict(data)
-    ids = [m["id"] for m in page.get("data") or [] if isinstance(_dict(m).get("id"), str)]
+def parse_models_page(data: Any) -> tuple[list[ModelInfo], str | None]:
+    """The models of one ``/v1/models`` page, and the ``after_id`` of the next (None = last)."""
+    page = obj(data)
+    models = [model_info(m) for m in page.get("data") or [] if isinstance(obj(m).get("id"), str)]
     last_id = page.get("last_id")
-    more = page.get("has_more") is True and isinstance(last_id, str) and bool(ids)
-    return ids, last_id if more else None
+    more = page.get("has_more") is True and isinstance(last_id, str) and bool(models)
+    return models, last_id if more else None
+
+
+def model_info(data: dict[str, Any]) -> ModelInfo:
+    """One ``/v1/models`` entry (anthropic 2.16.0 ``types/model_info.py``) as a ModelInfo.
+
+    ``lifecycle`` is the retirement signal; ``retires_at`` is a schedule that may be past
+    on a deprecated model. Capabilities are ``{"name": {"supported": bool}}``.
+    """
+    lifecycle = data.get("lifecycle")
+    caps = obj(data.get("capabilities"))
+    return ModelInfo(
+        id=data["id"],
+        display_name=nonempty(data.get("display_name")),
+        lifecycle=lifecycle if lifecycle in ("active", "deprecated", "retired") else "unknown",
+        retires_at=iso_date(data.get("retires_at")),
+        family=nonempty(data.get("line")),
+        context_window=count(data.get("max_input_tokens")) or None,
+        max_output_tokens=count(data.get("max_tokens")) or None,
+        capabilities=frozenset(
+            cap for cap in CAPABILITIES if obj(caps.get(cap)).get("supported") is True
+        ),
+    )
 
 
 def http_error(
@@ -112,38 +113,24 @@ def http_error(
     """The taxonomy error for an HTTP error response, worded with the server's own message.
 
     The status decides for auth, rate limits and server faults; for other 4xx the body's
-    ``error.type`` (and message) refines it, e.g. a 400 "prompt is too long".
+    ``error.type`` and wording refine it (``providers.wording``), e.g. "prompt is too long".
     """
     detail = error_detail(body, secrets=(secret,))
-    cls = None
-    if status not in (401, 403, 429) and status < 500:
-        cls = error_class(_error_type(body), detail)
-    if cls is None:
-        return error_for_status(name, status, detail, headers)
-    return cls(f"{name}: HTTP {status}" + (f": {detail}" if detail else ""), provider=name)
+    return error_for_status(name, status, detail, headers, codes_in(body))
 
 
 def stream_error(name: str, data: str, secret: str | None = None) -> ProviderError:
     """The taxonomy error for an ``event: error`` that arrived after the 200 response."""
     try:
-        error = _dict(_dict(json.loads(data)).get("error"))
+        error = obj(obj(json.loads(data)).get("error"))
     except ValueError:
         error = {}
     etype = error.get("type") if isinstance(error.get("type"), str) else "error"
     message = error.get("message") if isinstance(error.get("message"), str) else data
     detail = error_detail(str(message), secrets=(secret,)) or "no details"
-    cls = error_class(etype, detail) or ProviderUnavailableError
-    return cls(f"{name}: {etype} during the answer: {detail}", provider=name)
-
-
-def error_class(etype: Any, message: str) -> type[ProviderError] | None:
-    """The taxonomy class of an Anthropic ``error.type``, refined by its message."""
-    lowered = message.lower()
-    if "prompt is too long" in lowered:
-        return ContextLengthError
-    if "credit balance is too low" in lowered:
-        return RateLimitError
-    return ERROR_TYPES.get(etype) if isinstance(etype, str) else None
+    cls = error_class(codes_of(error), detail) or ProviderUnavailableError
+    message = f"{name}: {etype} during the answer: {detail}"
+    return make_error(cls, message, provider=name, detail=detail)
 
 
 class StreamParser:
@@ -182,20 +169,20 @@ class StreamParser:
 
     def _apply(self, kind: Any, payload: dict[str, Any]) -> str:
         if kind == "message_start":
-            self._take_usage(_dict(_dict(payload.get("message")).get("usage")))
+            self._take_usage(obj(obj(payload.get("message")).get("usage")))
         elif kind == "content_block_start":
-            block = _dict(payload.get("content_block"))
+            block = obj(payload.get("content_block"))
             self._blocks[_index(payload)] = block.get("type")
             if block.get("type") == "text" and isinstance(block.get("text"), str):
                 return str(block["text"])
         elif kind == "content_block_delta":
-            delta = _dict(payload.get("delta"))
+            delta = obj(payload.get("delta"))
             on_text = self._blocks.get(_index(payload), "text") == "text"
             if delta.get("type") == "text_delta" and on_text and isinstance(delta.get("text"), str):
                 return str(delta["text"])
         elif kind == "message_delta":
-            self._stop_reason = _dict(payload.get("delta")).get("stop_reason") or self._stop_reason
-            self._take_usage(_dict(payload.get("usage")))
+            self._stop_reason = obj(payload.get("delta")).get("stop_reason") or self._stop_reason
+            self._take_usage(obj(payload.get("usage")))
         elif kind == "message_stop":
             self.finished = True
         return ""
@@ -216,21 +203,6 @@ class StreamParser:
         )
 
 
-def _error_type(body: bytes) -> Any:
-    try:
-        return _dict(_dict(json.loads(body)).get("error")).get("type")
-    except ValueError:
-        return None
-
-
 def _index(payload: dict[str, Any]) -> int | None:
     index = payload.get("index")
     return index if isinstance(index, int) else None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0

@@ -23,6 +23,8 @@ class ProviderSettings:
 
     ``api_key`` is excluded from ``repr`` so it can never leak through a log line.
     ``options`` holds the type-specific keys declared in the class's ``config_fields``.
+    ``environ`` is the environment the app was given (e.g. for ``OLLAMA_HOST``): adapters
+    read it, never ``os.environ``, so tests and embedders decide what they see.
     """
 
     name: str
@@ -34,6 +36,7 @@ class ProviderSettings:
     timeout: float = 60.0
     connect_timeout: float = 5.0
     options: Mapping[str, Any] = field(default_factory=dict)
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
 class BaseProvider:

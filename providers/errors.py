@@ -79,6 +79,26 @@ class BadRequestError(ProviderError):
     outcome = "bad_request"
 
 
+class UnsupportedParameterError(BadRequestError):
+    """The model does not take a request parameter (``temperature``…), named in ``param``.
+
+    The router asks the same provider again, once, without it (and says so).
+    """
+
+    outcome = "unsupported_parameter"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        retry_after: float | None = None,
+        param: str | None = None,
+    ) -> None:
+        super().__init__(message, provider=provider, retry_after=retry_after)
+        self.param = param
+
+
 class StreamInterruptedError(ProviderError):
     """A stream died after text was shown. ``partial`` is the text received so far.
 
@@ -111,4 +131,5 @@ __all__ = [
     "ProviderUnreachableError",
     "RateLimitError",
     "StreamInterruptedError",
+    "UnsupportedParameterError",
 ]

@@ -18,16 +18,19 @@ from urllib.parse import quote
 
 from providers.errors import (
     ContentFilteredError,
-    ContextLengthError,
     ProviderAuthError,
     ProviderError,
     ProviderUnavailableError,
     RateLimitError,
 )
 from providers.http import error_detail, error_for_status
-from providers.types import ChatRequest, Chunk, Usage
+from providers.tolerant import count, items, nonempty, obj
+from providers.types import ChatRequest, Chunk, ModelInfo, Usage
+from providers.wording import codes_of, make_error
 
 API_VERSION = "v1beta"
+#: ListModels fields that state a sampling default, and our parameter names.
+_SAMPLING = {"temperature": "temperature", "topP": "top_p", "topK": "top_k"}
 #: finishReason values meaning a filter withheld the answer (not that it was cut short).
 FILTER_REASONS = frozenset(
     {"SAFETY", "RECITATION", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY"}
@@ -95,8 +98,8 @@ def normalise_finish(reason: str) -> str:
 def parse_usage(meta: object) -> Usage | None:
     if not isinstance(meta, dict):
         return None
-    out = _count(meta.get("candidatesTokenCount")) + _count(meta.get("thoughtsTokenCount"))
-    return Usage(input_tokens=_count(meta.get("promptTokenCount")), output_tokens=out)
+    out = count(meta.get("candidatesTokenCount")) + count(meta.get("thoughtsTokenCount"))
+    return Usage(input_tokens=count(meta.get("promptTokenCount")), output_tokens=out)
 
 
 class Answer:
@@ -115,14 +118,14 @@ class Answer:
             raise _malformed(self.name, "a stream event is not a JSON object")
         if "error" in data:
             raise in_band_error(self.name, data, self.secret)
-        blocked = _obj(data.get("promptFeedback")).get("blockReason")
+        blocked = obj(data.get("promptFeedback")).get("blockReason")
         if isinstance(blocked, str):
             raise ContentFilteredError(
                 f"{self.name}: the prompt was blocked ({blocked})", provider=self.name
             )
-        candidates = _list(data.get("candidates"))
-        first = _obj(candidates[0]) if candidates else {}
-        parts = [_obj(p) for p in _list(_obj(first.get("content")).get("parts"))]
+        candidates = items(data.get("candidates"))
+        first = obj(candidates[0]) if candidates else {}
+        parts = [obj(p) for p in items(obj(first.get("content")).get("parts"))]
         # Thought summaries (``thought: true``) are the model's notes, not its answer.
         text = "".join(
             p["text"] for p in parts if isinstance(p.get("text"), str) and not p.get("thought")
@@ -154,7 +157,7 @@ def http_error(
         payload = None
     if isinstance(payload, list) and payload:  # streamGenerateContent without alt=sse
         payload = payload[0]
-    error = _obj(_obj(payload).get("error"))
+    error = obj(obj(payload).get("error"))
     detail = error_detail(body, ("error", "message"), secrets=(secret,))
     return _classify(name, status, error, detail, headers)
 
@@ -167,21 +170,23 @@ def in_band_error(
     Its code classifies it as the same status would, but the message does not say "HTTP
     500": the answer's HTTP status was 200.
     """
-    error = _obj(payload.get("error"))
+    error = obj(payload.get("error"))
     code = error.get("code")
     status = code if isinstance(code, int) and code >= 400 else None
     status = status or _RPC_STATUS.get(str(error.get("status")), 500)
     detail = error_detail(json.dumps(payload), ("error", "message"), secrets=(secret,))
     found = _classify(name, status, error, detail, {})
     message = f"{name}: error in the stream: {detail or 'no details'}"
-    return type(found)(message, provider=name, retry_after=found.retry_after)
+    return make_error(
+        type(found), message, provider=name, detail=detail, retry_after=found.retry_after
+    )
 
 
 def _classify(
     name: str, status: int, error: Mapping[str, Any], detail: str, headers: Mapping[str, str]
 ) -> ProviderError:
-    base = error_for_status(name, status, detail, headers)
-    details = [_obj(d) for d in _list(error.get("details"))]
+    base = error_for_status(name, status, detail, headers, codes_of(error))
+    details = [obj(d) for d in items(error.get("details"))]
     reasons = [str(d.get("reason", "")) for d in details]
     lowered = detail.lower()
     # A bad key is a 400 INVALID_ARGUMENT with reason API_KEY_INVALID, not a 401.
@@ -190,8 +195,6 @@ def _classify(
     # E.g. "User location is not supported": no retry helps, another provider may.
     if error.get("status") == "FAILED_PRECONDITION":
         return ProviderAuthError(base.message, provider=name)
-    if status == 400 and "token count" in lowered and "exceed" in lowered:
-        return ContextLengthError(base.message, provider=name)
     if isinstance(base, RateLimitError) and base.retry_after is None:
         base.retry_after = _retry_delay(details)
     return base
@@ -220,28 +223,31 @@ def load_json(name: str, raw: str | bytes) -> list[Any]:
     return data if isinstance(data, list) else [data]
 
 
-def model_names(page: object) -> tuple[list[str], str | None]:
-    """Chat-capable model ids (without ``models/``) of a ListModels page, and the next token."""
-    names = []
-    for model in (_obj(m) for m in _list(_obj(page).get("models"))):
+def parse_models_page(page: object) -> tuple[list[ModelInfo], str | None]:
+    """Chat-capable models of a ListModels page (google-genai 3.6.1 ``types.Model``, REST
+    camelCase), and the next page token."""
+    models = []
+    for model in (obj(m) for m in items(obj(page).get("models"))):
         name, methods = model.get("name"), model.get("supportedGenerationMethods")
         if isinstance(name, str) and (methods is None or "generateContent" in methods):
-            names.append(name.removeprefix("models/"))
-    token = _obj(page).get("nextPageToken")
-    return names, token if isinstance(token, str) and token else None
+            models.append(model_info(model, name.removeprefix("models/")))
+    token = obj(page).get("nextPageToken")
+    return models, token if isinstance(token, str) and token else None
+
+
+def model_info(model: dict[str, Any], model_id: str) -> ModelInfo:
+    """One Gemini model. The listing gives no lifecycle; a sampling parameter it states a
+    default for (``temperature``, ``topP``, ``topK``) is one the model takes."""
+    sampling = frozenset(ours for wire, ours in _SAMPLING.items() if model.get(wire) is not None)
+    return ModelInfo(
+        id=model_id,
+        display_name=nonempty(model.get("displayName")),
+        context_window=count(model.get("inputTokenLimit")) or None,
+        max_output_tokens=count(model.get("outputTokenLimit")) or None,
+        capabilities=frozenset({"thinking"}) if model.get("thinking") is True else frozenset(),
+        sampling_params=sampling or None,
+    )
 
 
 def _malformed(name: str, what: str) -> ProviderUnavailableError:
     return ProviderUnavailableError(f"{name}: {what}", provider=name)
-
-
-def _obj(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _count(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0

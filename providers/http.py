@@ -33,6 +33,7 @@ from providers.errors import (
     ProviderUnreachableError,
     RateLimitError,
 )
+from providers.wording import codes_of, error_class, make_error
 
 #: Longest error detail quoted from a server, so a 5 MB HTML page never reaches the terminal.
 MAX_DETAIL = 300
@@ -211,40 +212,44 @@ def json_object(name: str, raw: bytes | str, where: str) -> dict[str, Any]:
 
 
 def error_for_status(
-    name: str, status: int, detail: str, headers: Mapping[str, str] | None = None
+    name: str,
+    status: int,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    codes: Iterable[str] = (),
 ) -> ProviderError:
-    """The generic status → taxonomy mapping of DESIGN.md."""
+    """The status → taxonomy mapping of DESIGN.md, refined by the one wording classifier.
+
+    ``codes`` are the body's ``error.code``/``error.type`` strings (``codes_in``). An
+    over-long prompt is ``context_too_long`` whatever the status, a proxy's 502 included.
+    """
     headers = headers or {}
     msg = f"{name}: HTTP {status}" + (f": {detail}" if detail else "")
-    lowered = detail.lower()
-    if status in (401, 403):
-        return ProviderAuthError(msg, provider=name)
-    if status == 429:
-        return RateLimitError(msg, retry_after=retry_after_seconds(headers), provider=name)
-    if status == 413 or _mentions_context(lowered):
-        return ContextLengthError(msg, provider=name)
-    if status == 404:
-        return ModelNotFoundError(msg, provider=name)
+    retry_after = retry_after_seconds(headers)
+    found = error_class(set(codes), detail, status)
+    cls: type[ProviderError]
     if status >= 500 or status == 408:
-        return ProviderUnavailableError(
-            msg, provider=name, retry_after=retry_after_seconds(headers)
-        )
-    return BadRequestError(msg, provider=name)
+        cls = ContextLengthError if found is ContextLengthError else ProviderUnavailableError
+    elif status in (401, 403):
+        cls = ProviderAuthError
+    elif status == 429:
+        cls = RateLimitError
+    elif status == 413:
+        cls = ContextLengthError
+    else:
+        cls = found or (ModelNotFoundError if status == 404 else BadRequestError)
+    return make_error(cls, msg, provider=name, detail=detail, retry_after=retry_after)
 
 
-def _mentions_context(lowered: str) -> bool:
-    return any(
-        marker in lowered
-        for marker in (
-            "context_length_exceeded",
-            "context length",
-            "context window",
-            "prompt is too long",
-            "maximum context",
-            "too many tokens",
-            "exceeds the context",
-        )
-    )
+def codes_in(body: bytes | str) -> set[str]:
+    """The lower-cased ``code`` and ``type`` strings of a JSON error body, if any."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return set()
+    if isinstance(data, list) and data:  # Gemini's streamGenerateContent without alt=sse
+        data = data[0]
+    return codes_of(data.get("error", data) if isinstance(data, dict) else None)
 
 
 def _short(text: str) -> str:

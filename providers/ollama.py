@@ -9,17 +9,16 @@ worked out here; request building and response parsing are pure functions in
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
-from contextlib import aclosing, asynccontextmanager
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import aclosing
 from typing import ClassVar
 from urllib.parse import urlsplit
 
 import httpx
 
-from providers.base import BaseProvider, ProviderSettings
-from providers.errors import ProviderError, ProviderUnavailableError
-from providers.http import drain, json_object, make_client, redact, translating
+from providers.base import ProviderSettings
+from providers.errors import ProviderUnavailableError
+from providers.http import drain, json_object
 from providers.ollama_wire import (
     StreamParser,
     build_chat_body,
@@ -27,8 +26,9 @@ from providers.ollama_wire import (
     parse_chat_response,
     parse_model_list,
 )
+from providers.remote import RemoteProvider
 from providers.sse import LineDecoder, aiter_decoded
-from providers.types import ChatRequest, ChatResult, Chunk, Health, ModelInfo, model_infos
+from providers.types import ChatRequest, ChatResult, Chunk, ModelInfo
 
 DEFAULT_HOST = "http://localhost:11434"
 DEFAULT_PORT = 11434
@@ -76,7 +76,7 @@ def resolve_host(settings: ProviderSettings, environ: Mapping[str, str]) -> str:
     return parse_host(str(value))
 
 
-class OllamaProvider(BaseProvider):
+class OllamaProvider(RemoteProvider):
     """A local or remote Ollama server (or Ollama cloud, with ``OLLAMA_API_KEY``)."""
 
     type_name: ClassVar[str] = "ollama"
@@ -89,19 +89,35 @@ class OllamaProvider(BaseProvider):
 
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)
-        self._client: httpx.AsyncClient | None = None
         self._host_problem: str | None = None
         try:
-            self.host = resolve_host(settings, os.environ)
+            self.host = resolve_host(settings, self.environ)
         except ValueError as exc:
             # Reported on first use, so one bad host fails this provider, not the chain.
             self.host = DEFAULT_HOST
             self._host_problem = f"{self.name}: invalid host ({exc})"
 
+    def base_url(self) -> str:
+        return self.host
+
+    def auth_headers(self, key: str | None) -> dict[str, str]:
+        headers = {"Accept": "application/json", "User-Agent": "ollama-cli"}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        return headers
+
+    def client(self) -> httpx.AsyncClient:
+        if self._host_problem:
+            raise ProviderUnavailableError(self._host_problem, provider=self.name)
+        return super().client()
+
+    def health_detail(self) -> str:
+        return self.host
+
     async def chat(self, request: ChatRequest) -> ChatResult:
         body = build_chat_body(request, stream=False)
-        async with self._boundary():
-            response = await self._http().post("/api/chat", json=body)
+        async with self.boundary():
+            response = await self.client().post("/api/chat", json=body)
             self._raise_for_status(response, request.model)
             data = json_object(self.name, response.content, "the response")
             return parse_chat_response(self.name, request.model, data, self.settings.api_key)
@@ -110,8 +126,8 @@ class OllamaProvider(BaseProvider):
         body = build_chat_body(request, stream=True)
         parser = StreamParser(self.name, request.model, self.settings.api_key)
         async with (
-            self._boundary(),
-            self._http().stream("POST", "/api/chat", json=body) as response,
+            self.boundary(),
+            self.client().stream("POST", "/api/chat", json=body) as response,
         ):
             if not response.is_success:
                 await response.aread()
@@ -131,32 +147,12 @@ class OllamaProvider(BaseProvider):
                 await drain(lines, response)
 
     async def list_models(self) -> list[ModelInfo]:
-        async with self._boundary():
-            response = await self._http().get("/api/tags")
+        async with self.boundary():
+            response = await self.client().get("/api/tags")
             self._raise_for_status(response, None)
-            return model_infos(
-                parse_model_list(
-                    self.name, json_object(self.name, response.content, "the model list")
-                )
+            return parse_model_list(
+                self.name, json_object(self.name, response.content, "the model list")
             )
-
-    async def health_check(self) -> Health:
-        return Health(models=len(await self.list_models()), detail=self.host)
-
-    async def close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._host_problem:
-            raise ProviderUnavailableError(self._host_problem, provider=self.name)
-        if self._client is None:
-            headers = {"Accept": "application/json", "User-Agent": "ollama-cli"}
-            if self.settings.api_key:
-                headers["Authorization"] = f"Bearer {self.settings.api_key}"
-            self._client = make_client(self.settings, self.host, headers)
-        return self._client
 
     def _raise_for_status(self, response: httpx.Response, model: str | None) -> None:
         if not response.is_success:
@@ -169,15 +165,3 @@ class OllamaProvider(BaseProvider):
                 headers=response.headers,
                 secret=self.settings.api_key,
             )
-
-    @asynccontextmanager
-    async def _boundary(self) -> AsyncIterator[None]:
-        """Translate httpx errors and scrub the key from every message, once, here."""
-        try:
-            async with translating(self.name, self.host):
-                yield
-        except ProviderError as exc:
-            # A server may echo request headers in its error text; never pass the key on.
-            exc.message = redact(exc.message, self.settings.api_key)
-            exc.args = (exc.message,)
-            raise

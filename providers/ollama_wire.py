@@ -11,8 +11,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from providers.errors import ModelNotFoundError, ProviderError, ProviderUnavailableError
-from providers.http import error_detail, error_for_status, json_object
-from providers.types import ChatRequest, ChatResult, Chunk, Usage
+from providers.http import codes_in, error_detail, error_for_status, json_object
+from providers.tolerant import count, nonempty, obj
+from providers.types import ChatRequest, ChatResult, Chunk, ModelInfo, Usage
+from providers.wording import error_class, make_error
 
 #: Ollama's ``done_reason`` values onto ours; "load"/"unload" (empty requests) become "other".
 _FINISH = {"stop": "stop", "length": "length", "": "stop"}
@@ -42,13 +44,9 @@ def finish_reason(done_reason: object) -> str:
 
 def usage_of(event: Mapping[str, Any]) -> Usage:
     return Usage(
-        input_tokens=_count(event.get("prompt_eval_count")),
-        output_tokens=_count(event.get("eval_count")),
+        input_tokens=count(event.get("prompt_eval_count")),
+        output_tokens=count(event.get("eval_count")),
     )
-
-
-def _count(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def model_not_found(name: str, model: str) -> ModelNotFoundError:
@@ -62,10 +60,10 @@ def error_from_text(
 ) -> ProviderError:
     """An ``{"error": ...}`` Ollama sent in-band, on a 200 stream or answer."""
     detail = error_detail(detail, secrets=(secret,))
-    lowered = detail.lower()
-    if model and "not found" in lowered and "model" in lowered:
+    cls = error_class(set(), detail) or ProviderUnavailableError
+    if model and cls is ModelNotFoundError:
         return model_not_found(name, model)
-    return ProviderUnavailableError(f"{name}: {detail or 'unknown error'}", provider=name)
+    return make_error(cls, f"{name}: {detail or 'unknown error'}", provider=name, detail=detail)
 
 
 def error_from_response(
@@ -87,7 +85,10 @@ def error_from_response(
         return ProviderUnavailableError(
             f"{name}: HTTP 404 from {host}: {detail} (is this an Ollama server?)", provider=name
         )
-    return error_for_status(name, status, detail, headers)
+    found = error_for_status(name, status, detail, headers, codes_in(body))
+    if model and type(found) is ModelNotFoundError:
+        return model_not_found(name, model)
+    return found
 
 
 def parse_chat_response(
@@ -107,22 +108,31 @@ def parse_chat_response(
     )
 
 
-def parse_model_list(name: str, data: Mapping[str, Any]) -> list[str]:
-    """Model names from ``/api/tags`` (``name``, or ``model`` on newer servers)."""
+def parse_model_list(name: str, data: Mapping[str, Any]) -> list[ModelInfo]:
+    """Installed models from ``/api/tags`` (``name``, or ``model`` on newer servers).
+
+    ``details.family`` is the model's family; ``details.parameter_size`` ("8.0B") and
+    ``size`` rank installed models when the default is not pulled (ollama 0.6.3
+    ``_types.ListResponse``). A server's ``/api/tags`` says nothing of lifecycle.
+    """
     models = data.get("models")
     if not isinstance(models, list):
         raise ProviderUnavailableError(f"{name}: model list has no 'models' array", provider=name)
-    names = (m.get("name") or m.get("model") for m in models if isinstance(m, dict))
-    return [n for n in names if isinstance(n, str) and n]
+    found = []
+    for entry in (obj(m) for m in models):
+        model_id = nonempty(entry.get("name")) or nonempty(entry.get("model"))
+        if model_id is not None:
+            details = obj(entry.get("details"))
+            found.append(ModelInfo(id=model_id, family=nonempty(details.get("family"))))
+    return found
 
 
 class StreamParser:
-    """Turns the bytes of an ``/api/chat`` NDJSON stream into chunks.
+    """Turns the lines of an ``/api/chat`` NDJSON stream into chunks.
 
-    Network reads split lines anywhere (even inside a UTF-8 sequence), so ``feed`` buffers
-    bytes until a newline; ``feed_lines`` takes lines already split (the adapter's paced
-    reader does that). Both return the text chunks; the ``done`` line is kept as ``final``
-    and everything after it is ignored.
+    Lines come already split (and a last line without its newline already counted) from
+    the adapter's paced reader (``providers.sse``). ``feed_lines`` returns the text
+    chunks; the ``done`` line is kept as ``final`` and everything after it is ignored.
     """
 
     def __init__(self, name: str, model: str, secret: str | None = None) -> None:
@@ -130,21 +140,12 @@ class StreamParser:
         self.model = model
         self.secret = secret
         self.final: Chunk | None = None
-        self._pending = b""
-
-    def feed(self, data: bytes) -> list[Chunk]:
-        self._pending += data
-        *lines, self._pending = self._pending.split(b"\n")
-        return self._parse(lines)
 
     def feed_lines(self, lines: Iterable[str]) -> list[Chunk]:
         return self._parse(lines)
 
     def end(self) -> Chunk:
         """The final chunk once the body is over; raises if the stream never finished."""
-        leftover, self._pending = self._pending, b""
-        if self.final is None and leftover.strip():
-            self._parse([leftover])  # a last line without its newline still counts
         if self.final is None:
             raise ProviderUnavailableError(
                 f"{self.name}: stream ended before the answer was finished", provider=self.name

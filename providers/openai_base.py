@@ -11,22 +11,24 @@ label their event stream wrongly.
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import AsyncIterator
-from contextlib import aclosing, asynccontextmanager
+from contextlib import aclosing
 from typing import Any, ClassVar, Protocol
 
 import httpx
 
-from providers.base import BaseProvider, ProviderSettings
-from providers.errors import ProviderAuthError, ProviderError, ProviderUnavailableError
-from providers.http import drain, json_object, make_client, redact, translating
+from providers.errors import ProviderUnavailableError
+from providers.http import drain, json_object
 
 # Re-exported: the flavours (openai_compat, openai_responses) take it from here.
 from providers.openai_errors import error_from_payload as error_from_payload
 from providers.openai_errors import error_from_status
+from providers.remote import RemoteProvider
 from providers.sse import aiter_sse
-from providers.types import ChatRequest, ChatResult, Chunk, Health, ModelInfo, model_infos
+from providers.tolerant import count, iso_date
+from providers.types import ChatRequest, ChatResult, Chunk, Lifecycle, ModelInfo
 
 STREAM_ENDED = "stream ended before the answer was finished"
 NOT_UTF8 = "{name}: event stream is not valid UTF-8 (byte {byte:#04x})"
@@ -47,15 +49,11 @@ class StreamState(Protocol):
         ...
 
 
-class OpenAIBase(BaseProvider):
+class OpenAIBase(RemoteProvider):
     """Shared I/O of the OpenAI-style adapters. Subclasses set the flavour hooks."""
 
     #: Path of the generation endpoint under base_url (``/responses``, ``/chat/completions``).
     endpoint: ClassVar[str] = ""
-
-    def __init__(self, settings: ProviderSettings) -> None:
-        super().__init__(settings)
-        self._http: httpx.AsyncClient | None = None
 
     def build_body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
         raise NotImplementedError
@@ -66,25 +64,20 @@ class OpenAIBase(BaseProvider):
     def new_stream_state(self) -> StreamState:
         raise NotImplementedError
 
-    def key_is_required(self) -> bool:
-        return self.key_required
-
     async def chat(self, request: ChatRequest) -> ChatResult:
-        self._check_key()
-        client = self._client()
-        async with self._boundary(self.endpoint):
+        client = self.client()
+        async with self.boundary(self.endpoint):
             response = await client.post(self.endpoint, json=self.build_body(request, stream=False))
             body = await _checked(self.name, response, self.settings.api_key)
             data = json_object(self.name, body, "the reply")
             return self.parse_reply(data, request)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
-        self._check_key()
-        client, state = self._client(), self.new_stream_state()
+        client, state = self.client(), self.new_stream_state()
         body = self.build_body(request, stream=True)
         headers = {"Accept": "text/event-stream"}
         async with (
-            self._boundary(self.endpoint),
+            self.boundary(self.endpoint),
             client.stream("POST", self.endpoint, json=body, headers=headers) as response,
         ):
             await _check_stream_start(self.name, response, self.settings.api_key)
@@ -104,57 +97,11 @@ class OpenAIBase(BaseProvider):
                 await drain(events, response)
 
     async def list_models(self) -> list[ModelInfo]:
-        self._check_key()
-        client = self._client()
-        async with self._boundary("/models"):
+        client = self.client()
+        async with self.boundary("/models"):
             response = await client.get("/models")
             body = await _checked(self.name, response, self.settings.api_key)
-            return model_infos(parse_model_list(self.name, body))
-
-    async def health_check(self) -> Health:
-        return Health(models=len(await self.list_models()))
-
-    async def close(self) -> None:
-        if self._http is not None:
-            http, self._http = self._http, None
-            await http.aclose()
-
-    def _check_key(self) -> None:
-        """Refuse before any connection when a required key is missing."""
-        if self.settings.api_key or not self.key_is_required():
-            return
-        env = self.settings.api_key_env or (self.key_envs[0] if self.key_envs else "")
-        why = f"{env} is not set" if env else "no API key configured"
-        raise ProviderAuthError(f"{self.name}: {why}", provider=self.name)
-
-    def _base_url(self) -> str:
-        base = self.settings.base_url or self.default_base_url
-        if not base:
-            raise ProviderUnavailableError(
-                f"{self.name}: no base_url configured", provider=self.name
-            )
-        return base.rstrip("/")
-
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            headers = (
-                {"Authorization": f"Bearer {self.settings.api_key}"}
-                if self.settings.api_key
-                else {}
-            )
-            self._http = make_client(self.settings, self._base_url(), headers)
-        return self._http
-
-    @asynccontextmanager
-    async def _boundary(self, path: str) -> AsyncIterator[None]:
-        """Translate httpx errors and scrub the key from every message, in one place."""
-        try:
-            async with translating(self.name, self._base_url() + path):
-                yield
-        except ProviderError as exc:
-            exc.message = redact(exc.message, self.settings.api_key)
-            exc.args = (exc.message,)
-            raise
+            return parse_model_list(self.name, body)
 
 
 async def _checked(name: str, response: httpx.Response, secret: str | None) -> bytes:
@@ -179,15 +126,30 @@ async def _check_stream_start(name: str, response: httpx.Response, secret: str |
         )
 
 
-def parse_model_list(name: str, body: bytes | str) -> list[str]:
-    """Model ids from ``{"data": [{"id": ...}]}`` (or a bare list, as a few servers send)."""
+def parse_model_list(name: str, body: bytes | str) -> list[ModelInfo]:
+    """Models from ``{"data": [{"id": ...}]}`` (or a bare list, as a few servers send).
+
+    OpenAI's entries (openai 3.57.0 ``types/model.py``) carry ``shutdown_date`` when a
+    shutdown is announced; compatible servers add fields of their own, ignored here.
+    """
     try:
         data: Any = json.loads(body)
     except ValueError as exc:
         raise ProviderUnavailableError(f"{name}: model list is not JSON", provider=name) from exc
-    items = data.get("data") if isinstance(data, dict) else data
-    if not isinstance(items, list):
+    entries = data.get("data") if isinstance(data, dict) else data
+    if not isinstance(entries, list):
         raise ProviderUnavailableError(f"{name}: unexpected model list shape", provider=name)
-    return [
-        item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)
-    ]
+    return [model_info(e) for e in entries if isinstance(e, dict) and isinstance(e.get("id"), str)]
+
+
+def model_info(entry: dict[str, Any], today: str | None = None) -> ModelInfo:
+    """One ``/models`` entry: a past ``shutdown_date`` is retired, a future one deprecated."""
+    shutdown = iso_date(entry.get("shutdown_date"))
+    lifecycle: Lifecycle = "unknown"
+    if shutdown is not None:
+        today = today or datetime.date.today().isoformat()
+        lifecycle = "retired" if shutdown <= today else "deprecated"
+    context = count(entry.get("context_window")) or count(entry.get("max_model_len"))
+    return ModelInfo(
+        id=entry["id"], lifecycle=lifecycle, retires_at=shutdown, context_window=context or None
+    )

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from providers.errors import ProviderUnavailableError
 from providers.openai_base import STREAM_ENDED, OpenAIBase, StreamState, error_from_payload
+from providers.tolerant import count, obj, text
 from providers.types import ChatRequest, ChatResult, Chunk, Usage
 
 #: Vendor finish reasons → normalised ones; anything unlisted is "other".
@@ -63,7 +64,7 @@ def chat_usage(data: dict[str, Any]) -> Usage | None:
     usage = data.get("usage")
     if not isinstance(usage, dict):
         return None
-    return Usage(_int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens")))
+    return Usage(count(usage.get("prompt_tokens")), count(usage.get("completion_tokens")))
 
 
 def parse_chat_reply(
@@ -76,8 +77,8 @@ def parse_chat_reply(
     choice = choices[0] if isinstance(choices, list) and choices else None
     if not isinstance(choice, dict):
         raise ProviderUnavailableError(f"{name}: reply has no choices", provider=name)
-    message = _dict(choice.get("message"))
-    content, refusal = _text(message.get("content")), _text(message.get("refusal"))
+    message = obj(choice.get("message"))
+    content, refusal = text(message.get("content")), text(message.get("refusal"))
     # The whole reply arrived, so a server that leaves finish_reason out did finish.
     finish = normalise_finish(
         choice.get("finish_reason") or "stop", refused=bool(refusal) and not content
@@ -122,11 +123,11 @@ class ChatStreamState:
         for choice in choices or []:
             if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                 continue
-            delta = _dict(choice.get("delta"))
-            if content := _text(delta.get("content")):
+            delta = obj(choice.get("delta"))
+            if content := text(delta.get("content")):
                 self.text_seen = True
                 chunks.append(Chunk(text=content))
-            if refusal := _text(delta.get("refusal")):
+            if refusal := text(delta.get("refusal")):
                 self.refused = True
                 chunks.append(Chunk(text=refusal))
             if choice.get("finish_reason"):
@@ -163,15 +164,3 @@ class OpenAICompatibleProvider(OpenAIBase):
 
     def new_stream_state(self) -> StreamState:
         return ChatStreamState(self.name, secret=self.settings.api_key)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) else 0

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from providers.errors import ProviderUnavailableError
 from providers.openai_base import STREAM_ENDED, OpenAIBase, StreamState, error_from_payload
+from providers.tolerant import count
 from providers.types import ChatRequest, ChatResult, Chunk, Usage
 
 #: ``incomplete_details.reason`` → normalised finish reason.
@@ -41,7 +42,7 @@ def responses_usage(response: dict[str, Any]) -> Usage | None:
     usage = response.get("usage")
     if not isinstance(usage, dict):
         return None
-    return Usage(_int(usage.get("input_tokens")), _int(usage.get("output_tokens")))
+    return Usage(count(usage.get("input_tokens")), count(usage.get("output_tokens")))
 
 
 def responses_finish(
@@ -152,7 +153,3 @@ class OpenAIResponsesProvider(OpenAIBase):
 
     def new_stream_state(self) -> StreamState:
         return ResponsesStreamState(self.name, secret=self.settings.api_key)
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) else 0

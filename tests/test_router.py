@@ -283,7 +283,7 @@ def test_policy_table_covers_the_taxonomy() -> None:
     assert rule_for(ProviderUnreachableError("x")).retry is False
     assert rule_for(ProviderUnavailableError("x")).retry is True
     assert rule_for(BadRequestError("x")).fall_over is False
-    assert len(POLICY) == 9
+    assert len(POLICY) == 10
 
 
 def test_backoff_is_exponential_capped_and_jittered() -> None:

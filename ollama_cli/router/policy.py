@@ -19,6 +19,7 @@ from providers.errors import (
     ProviderUnreachableError,
     RateLimitError,
     StreamInterruptedError,
+    UnsupportedParameterError,
 )
 
 
@@ -39,6 +40,8 @@ POLICY: dict[type[ProviderError], Rule] = {
     ContextLengthError:       Rule(False, True, False),
     ContentFilteredError:     Rule(False, True, False),
     BadRequestError:          Rule(False, False, False),
+    # Asked again once without the parameter (walk.py); if that fails too, the user's.
+    UnsupportedParameterError: Rule(False, False, False),
     StreamInterruptedError:   Rule(False, True, True),
 }  # fmt: skip
 

@@ -156,8 +156,9 @@ def test_stop_reasons_are_normalised(stop: str | None, normalised: str) -> None:
 
 def test_models_page_parsing() -> None:
     page = {"data": [{"id": "a"}, {"id": "b"}, {"type": "model"}], "has_more": True, "last_id": "b"}
-    assert parse_models_page(page) == (["a", "b"], "b")
-    assert parse_models_page({**page, "has_more": False}) == (["a", "b"], None)
+    models, after = parse_models_page(page)
+    assert ([m.id for m in models], after) == (["a", "b"], "b")
+    assert parse_models_page({**page, "has_more": False})[1] is None
     assert parse_models_page("not a page") == ([], None)
 
 

@@ -39,8 +39,8 @@ from providers.gemini_wire import (
     build_body,
     endpoint,
     http_error,
-    model_names,
     normalise_finish,
+    parse_models_page,
 )
 from tests.wire.gemini import (
     SSE,
@@ -196,8 +196,9 @@ def test_model_listing_drops_prefix_and_non_chat_models() -> None:
         [model_entry("gemini-2.5-flash"), model_entry("text-embedding-004", ["embedContent"])],
         next_token="abc",
     )
-    assert model_names(page) == (["gemini-2.5-flash"], "abc")
-    assert model_names({"models": []}) == ([], None)
+    models, token = parse_models_page(page)
+    assert ([m.id for m in models], token) == (["gemini-2.5-flash"], "abc")
+    assert parse_models_page({"models": []}) == ([], None)
 
 
 async def test_stream_of_a_recorded_answer(wire: GeminiWire, provider: GeminiProvider) -> None:

@@ -423,8 +423,10 @@ def test_host_precedence() -> None:
 async def test_ollama_host_env_reaches_the_server(
     wire: OllamaWire, make: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("OLLAMA_HOST", f"0.0.0.0:{wire.server.port}")
-    p = make(wire.settings(options={}))
+    # The injected environ decides, never the process's own (issue 20).
+    monkeypatch.setenv("OLLAMA_HOST", "http://127.0.0.1:9")
+    environ = {"OLLAMA_HOST": f"0.0.0.0:{wire.server.port}"}
+    p = make(wire.settings(options={}, environ=environ))
     assert p.host == f"http://127.0.0.1:{wire.server.port}"
     assert [m.id for m in await p.list_models()] == ["llama3.2:latest"]
 
@@ -432,16 +434,9 @@ async def test_ollama_host_env_reaches_the_server(
 def test_parser_ignores_lines_after_done_and_blank_lines() -> None:
     parser = StreamParser("ollama", "llama3.2")
     lines = [chat_line("a"), done_line(eval_count=1), chat_line("late")]
-    raw = b"\n".join(json.dumps(line).encode() for line in lines)
-    assert parser.feed(b"\n\n" + raw) == [Chunk(text="a")]
+    raw = ["", "", *(json.dumps(line) for line in lines)]
+    assert parser.feed_lines(raw) == [Chunk(text="a")]
     assert parser.end() == Chunk(finish_reason="stop", usage=Usage(26, 1))
-
-
-def test_parser_accepts_a_last_line_without_newline() -> None:
-    parser = StreamParser("ollama", "llama3.2")
-    assert parser.feed(json.dumps(chat_line("a")).encode() + b"\n") == [Chunk(text="a")]
-    assert parser.feed(json.dumps(done_line()).encode()) == []
-    assert parser.end().finish_reason == "stop"
 
 
 def test_whole_answer_with_an_error_field_is_an_error() -> None:

@@ -236,7 +236,7 @@ async def test_missing_key_fails_before_any_connection(
 
 async def test_default_base_url_is_openai() -> None:
     p = OpenAIResponsesProvider(codex_settings(None))
-    assert p._base_url() == "https://api.openai.com/v1"
+    assert p.base_url() == "https://api.openai.com/v1"
     await p.close()
 
 
