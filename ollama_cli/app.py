@@ -1,4 +1,4 @@
-"""What every command shares: parsed global flags, paths, config, router, history, stderr.
+"""What every command shares: the global options, paths, config, router, history, stderr.
 
 Everything is built lazily on first use so a command pays only for what it touches
 (``config path`` never imports httpx; ``--help`` never gets here at all).
@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ollama_cli.options import GlobalOptions
 from ollama_cli.paths import AppPaths, app_paths
 
 if TYPE_CHECKING:
@@ -32,24 +33,30 @@ class UsageError(Exception):
 
 
 class App:
-    """The per-invocation context handed to every command's ``run``."""
+    """The per-invocation context handed to every command's ``run``.
 
-    def __init__(self, args: argparse.Namespace, environ: dict[str, str] | None = None) -> None:
-        self.args = args
+    ``options`` are the global flags, typed; ``args`` is the command's own namespace,
+    read only by that command's module (a turn's flags become ``TurnOptions`` there).
+    """
+
+    def __init__(
+        self,
+        options: GlobalOptions | None = None,
+        args: argparse.Namespace | None = None,
+        environ: dict[str, str] | None = None,
+    ) -> None:
+        self.options = options or GlobalOptions()
+        self.args = args or argparse.Namespace()
         self.environ = dict(os.environ) if environ is None else environ
         self.paths: AppPaths = app_paths(self.environ)
         self.stderr_tty = sys.stderr.isatty()
-        self.notices: Callable[[str], None] | None = None
 
     def warn(self, message: str) -> None:
         """A one-line notice on stderr (dimmed on a terminal), never on stdout.
 
-        While an answer is on screen, ``notices`` (the renderer's) takes them instead, so
-        a fallback notice lands above the answer rather than through its live region.
+        While an answer is on screen its renderer takes the router's notices instead (the
+        ``notify`` passed with the request), so they land above the answer.
         """
-        if self.notices is not None:
-            self.notices(message)
-            return
         if self.stderr_tty and "NO_COLOR" not in self.environ:
             message = f"\x1b[2m{message}\x1b[0m"
         print(message, file=sys.stderr, flush=True)
@@ -61,7 +68,7 @@ class App:
     def config(self) -> Config:
         from ollama_cli.config import ConfigError, find_config, load_config
 
-        path = find_config(self.paths, getattr(self.args, "config", None), self.environ)
+        path = find_config(self.paths, self.options.config, self.environ)
         try:
             config = load_config(path, self.environ)
         except ConfigError as exc:
@@ -84,8 +91,8 @@ class App:
 
     @cached_property
     def history(self) -> HistoryStore | None:
-        """The history store, or None when history is off (flag, config, or unusable dir)."""
-        if getattr(self.args, "no_history", False) or not self.config.history_enabled:
+        """The history store, or None when history is off in the config."""
+        if not self.config.history_enabled:
             return None
         from ollama_cli.history import HistoryStore
 
@@ -93,11 +100,11 @@ class App:
 
     def check_provider_flag(self) -> None:
         """Fail early (exit 2) on ``-p`` naming an unknown provider or an empty ``-m``."""
-        provider = getattr(self.args, "provider", None)
+        provider = self.options.provider
         if provider is not None and provider not in self.config.providers:
             known = ", ".join(self.config.providers)
             raise UsageError(f"unknown provider {provider!r} (known: {known})")
-        model = getattr(self.args, "model", None)
+        model = self.options.model
         if model is not None and not model.strip():
             raise UsageError("-m/--model needs a model name")
 

@@ -96,21 +96,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     parser = build_parser()
     args = parser.parse_args(argv)
-    for name, default in (
-        ("config", None),
-        ("provider", None),
-        ("model", None),
-        ("no_fallback", False),
-        ("verbose", False),
-    ):
-        if not hasattr(args, name):
-            setattr(args, name, default)
     if not getattr(args, "run", None):
         parser.print_help()
         return 0
     from ollama_cli.app import EXIT_INTERRUPTED, EXIT_NO_ANSWER, EXIT_USAGE, App, UsageError
+    from ollama_cli.options import GlobalOptions
 
-    app = App(args)
+    options = GlobalOptions.from_namespace(args)
+    app = App(options, args)
     try:
         return int(args.run(app))
     except UsageError as exc:
@@ -123,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except Exception as exc:  # the last line of defence: a bug is one line, not a traceback
-        if args.verbose:
+        if options.verbose:
             raise
         app.error(f"internal error: {type(exc).__name__}: {exc} (run with -v for details)")
         return EXIT_NO_ANSWER

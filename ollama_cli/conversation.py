@@ -15,9 +15,10 @@ from providers.types import Message
 
 if TYPE_CHECKING:
     from ollama_cli.app import App
-    from ollama_cli.history import HistoryStore
+    from ollama_cli.history import AnswerMeta, HistoryStore
     from ollama_cli.history.answer import AnswerRecorder
-    from ollama_cli.router import RouteResult
+    from ollama_cli.options import TurnOptions
+    from ollama_cli.router import RouteRequest, RouteResult
 
 
 @dataclass
@@ -31,11 +32,11 @@ class Conversation:
     _recorder: AnswerRecorder | None = None
 
     @classmethod
-    def open(cls, app: App, system: str | None = None) -> Conversation:
+    def open(cls, app: App, turn: TurnOptions) -> Conversation:
         """A new conversation, or the one named by ``--continue`` / ``--conversation``."""
-        store = open_store(app)
-        wanted = getattr(app.args, "conversation", None)
-        if not (wanted or getattr(app.args, "cont", False)):
+        store = None if turn.no_history else open_store(app)
+        wanted, system = turn.conversation, turn.system
+        if not turn.continues:
             return cls(store, system=system)
         from ollama_cli.app import UsageError
         from ollama_cli.history import HistoryError
@@ -113,16 +114,41 @@ class Conversation:
                 self.id, provider=result.provider, model=result.model
             )
             recorder.append(result.text)
-        elif result.provider:
-            recorder.switch(result.provider, result.model)
-        recorder.finish(
-            finish_reason=result.finish_reason,
-            input_tokens=result.usage.input_tokens,
-            output_tokens=result.usage.output_tokens,
-            latency_ms=latency_ms,
-            attempts=[a.to_dict() for a in result.attempts],
-            interrupted=interrupted or not result.ok,
-        )
+        recorder.finish(answer_meta(result, latency_ms, interrupted or not result.ok))
+
+
+def answer_meta(result: RouteResult, latency_ms: int, interrupted: bool) -> AnswerMeta:
+    """What history keeps about how ``result`` was obtained."""
+    from ollama_cli.history import AnswerMeta
+
+    return AnswerMeta(
+        provider=result.provider,
+        model=result.model,
+        finish_reason=result.finish_reason,
+        input_tokens=result.usage.input_tokens,
+        output_tokens=result.usage.output_tokens,
+        latency_ms=latency_ms,
+        attempts=[a.to_dict() for a in result.attempts],
+        interrupted=interrupted,
+    )
+
+
+def request_for(turn: TurnOptions, conversation: Conversation, prompt: str) -> RouteRequest:
+    """The routed request for ``prompt``: the turn's flags, else whoever answered last."""
+    from ollama_cli.router import RouteRequest
+
+    provider, model = turn.provider, turn.model
+    if provider is None and model is None and conversation.last_provider:
+        provider, model = conversation.last_provider, conversation.last_model
+    return RouteRequest(
+        messages=conversation.context(prompt),
+        model=model,
+        provider=provider,
+        fallback=False if turn.no_fallback else None,
+        max_tokens=turn.max_tokens,
+        temperature=turn.temperature,
+        stream=not turn.no_stream,
+    )
 
 
 def open_store(app: App) -> HistoryStore | None:

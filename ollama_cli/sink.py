@@ -9,7 +9,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from ollama_cli.app import App
+    from collections.abc import Mapping
+
+    from ollama_cli.options import TurnOptions
 
 
 class Sink(Protocol):
@@ -43,12 +45,12 @@ class QuietSink:
         pass
 
 
-def make_sink(app: App, *, quiet: bool) -> Sink:
+def make_sink(turn: TurnOptions, environ: Mapping[str, str]) -> Sink:
     """Decide plain vs. markdown before importing rich: a pipe never pays for rich."""
-    if quiet:
+    if turn.json:
         return QuietSink()
-    raw = bool(getattr(app.args, "raw", False))
-    if raw or not sys.stdout.isatty() or app.environ.get("NO_COLOR"):
+    raw = turn.raw
+    if raw or not sys.stdout.isatty() or environ.get("NO_COLOR"):
         from ollama_cli.render.stream import PlainRenderer
 
         return PlainRenderer(sys.stdout, is_terminal=sys.stdout.isatty())

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ollama_cli.history import HistoryError, HistoryStore, StoredMessage, schema
+from ollama_cli.history import AnswerMeta, HistoryError, HistoryStore, StoredMessage, schema
 from ollama_cli.paths import app_paths
 
 
@@ -321,7 +321,7 @@ def test_streamed_answer_writes_at_a_bounded_rate_and_finishes_clean(store: Hist
     stored = store.messages(cid)[-1]
     assert (stored.text, stored.interrupted) == ("first token", True)
     answer.switch("claude", "claude-sonnet-4-5")  # a resumed stream: credited to the finisher
-    message_id = answer.finish(finish_reason="stop", input_tokens=5, output_tokens=51)
+    message_id = answer.finish(AnswerMeta(finish_reason="stop", input_tokens=5, output_tokens=51))
     stored = store.messages(cid)[-1]
     assert stored.id == message_id
     assert (stored.text, stored.interrupted) == ("first token" + " more" * 50, False)
@@ -333,7 +333,7 @@ def test_ctrl_c_keeps_the_partial_answer_flagged(store: HistoryStore) -> None:
     cid = store.new_conversation()
     answer = store.record_answer(cid, provider="ollama", model="llama3.2")
     answer.append("half an")
-    answer.finish(interrupted=True)
+    answer.finish(AnswerMeta(interrupted=True))
     stored = store.messages(cid)[-1]
     assert (stored.text, stored.interrupted) == ("half an", True)
 
@@ -343,7 +343,7 @@ def test_an_answer_without_tokens_is_stored_only_by_finish(store: HistoryStore) 
     answer = store.record_answer(cid, provider="codex", model="gpt-5")
     answer.append("")
     assert store.messages(cid) == []
-    answer.finish(finish_reason="stop")
+    answer.finish(AnswerMeta(finish_reason="stop"))
     assert [(m.text, m.interrupted) for m in store.messages(cid)] == [("", False)]
 
 

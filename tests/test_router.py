@@ -261,6 +261,35 @@ async def test_hedge_starts_the_next_provider_and_cancels_the_loser() -> None:
     assert any("also asking b" in n for n in notices)
 
 
+async def test_hedging_keeps_retries(sleeps: list[float]) -> None:
+    """With hedge_after_ms set, a 500 before the hedge timer is retried as without hedging."""
+    router, s = scripted_router(["a", "b"], retries=1, hedge_after_ms=5000)
+    no_sleep(router, sleeps)
+    s["a"].steps.extend([Fail(ProviderUnavailableError("a: HTTP 500")), Answer(["ok"])])
+    text, result = await collect(router)
+    assert text == "ok"
+    assert [(a.provider, a.outcome, a.kind) for a in result.attempts] == [
+        ("a", "unavailable", "first"),
+        ("a", "ok", "retry"),
+    ]
+    assert len(sleeps) == 1 and s["b"].opened == 0
+
+
+async def test_a_hedge_that_fails_is_traced_and_the_slow_primary_still_answers() -> None:
+    """Once hedged, each side ends through the same attempt path: the hedge's failure is
+    traced as a hedge, the primary's late answer wins, and the walk stops there."""
+    router, s = scripted_router(["a", "b", "c"], hedge_after_ms=20)
+    s["a"].steps.append(Answer(["late"], first_delay=0.2))
+    s["b"].steps.append(Fail(ProviderUnavailableError("b: HTTP 503")))
+    text, result = await collect(router)
+    assert text == "late"
+    assert sorted((a.provider, a.outcome, a.kind) for a in result.attempts) == [
+        ("a", "ok", "first"),
+        ("b", "unavailable", "hedge"),
+    ]
+    assert s["c"].opened == 0
+
+
 async def test_hedge_not_needed_when_primary_is_fast() -> None:
     router, s = scripted_router(["a", "b"], hedge_after_ms=500)
     s["a"].steps.append(Answer(["quick"]))
@@ -323,3 +352,13 @@ async def test_a_503_retry_after_is_honoured(sleeps: list[float]) -> None:
     )
     await collect(router)
     assert sleeps == [1.5]
+
+
+async def test_notices_go_to_the_notify_given_with_the_call() -> None:
+    default: list[str] = []
+    router, s = scripted_router(["a", "b"], keys={"a": False}, notices=default)
+    s["b"].steps.append(Answer(["x"]))
+    mine: list[str] = []
+    routed = router.stream(RouteRequest(messages=HI), notify=mine.append)
+    assert "".join([t async for t in routed]) == "x"
+    assert mine == ["a skipped (A_KEY is not set) → b (b-default)"] and default == []

@@ -42,7 +42,8 @@ def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
 
 def run(app: App) -> int:
     from ollama_cli.app import UsageError, run_async
-    from ollama_cli.turn import run_turn
+    from ollama_cli.commands.complete_turn import run_turn
+    from ollama_cli.options import TurnOptions
 
     prompt = read_prompt(app)
     if not prompt.strip():
@@ -50,7 +51,7 @@ def run(app: App) -> int:
             'nothing to answer: give a prompt, e.g. ollama-cli complete "hello", or pipe text in'
         )
     app.check_provider_flag()
-    return run_async(run_turn(app, prompt, json_output=app.args.json))
+    return run_async(run_turn(app, TurnOptions.build(app.options, app.args), prompt))
 
 
 def read_prompt(app: App) -> str:

@@ -32,7 +32,7 @@ def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
 def run_path(app: App) -> int:
     from ollama_cli.config import find_config
 
-    path = find_config(app.paths, app.args.config, app.environ)
+    path = find_config(app.paths, app.options.config, app.environ)
     print(path or f"{app.paths.default_config} (not created yet; defaults in force)")
     return 0
 
@@ -70,7 +70,7 @@ def run_init(app: App) -> int:
 
     from ollama_cli.app import UsageError
 
-    target = Path(app.args.config) if app.args.config else app.paths.default_config
+    target = Path(app.options.config) if app.options.config else app.paths.default_config
     if target.exists() and not app.args.force:
         raise UsageError(f"{target} already exists (use --force to overwrite)")
     text = resources.files("ollama_cli").joinpath("config.example.toml").read_text(encoding="utf-8")

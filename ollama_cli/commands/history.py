@@ -48,7 +48,7 @@ def store_for(app: App) -> HistoryStore:
     from ollama_cli.app import UsageError
     from ollama_cli.conversation import open_store
 
-    if getattr(app.args, "no_history", False) or not app.config.history_enabled:
+    if not app.config.history_enabled:
         raise UsageError("history is turned off (history.enabled = false in config)")
     store = open_store(app)
     if store is None:

@@ -33,7 +33,7 @@ def run_list(app: App) -> int:
     from ollama_cli.app import EXIT_NO_ANSWER, UsageError, run_async
     from providers.errors import ProviderError
 
-    name = app.args.name or app.args.provider or app.config.router.chain[0]
+    name = app.args.name or app.options.provider or app.config.router.chain[0]
     if name not in app.config.providers:
         raise UsageError(f"unknown provider {name!r} (known: {', '.join(app.config.providers)})")
     cfg = app.config.providers[name]

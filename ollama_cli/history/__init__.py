@@ -7,6 +7,7 @@ carries on without history.
 
 from ollama_cli.history.answer import AnswerRecorder
 from ollama_cli.history.records import (
+    AnswerMeta,
     Conversation,
     ConversationSummary,
     HistoryError,
@@ -15,6 +16,7 @@ from ollama_cli.history.records import (
 from ollama_cli.history.store import HistoryStore
 
 __all__ = [
+    "AnswerMeta",
     "AnswerRecorder",
     "Conversation",
     "ConversationSummary",

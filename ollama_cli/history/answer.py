@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ollama_cli.history.database import Attempts
+    from ollama_cli.history.records import AnswerMeta
     from ollama_cli.history.store import HistoryStore
 
 
@@ -79,37 +80,17 @@ class AnswerRecorder:
         )
         self._flushed_at = self._clock()
 
-    def finish(
-        self,
-        *,
-        finish_reason: str | None = None,
-        input_tokens: int | None = None,
-        output_tokens: int | None = None,
-        latency_ms: float | None = None,
-        attempts: Attempts | None = None,
-        interrupted: bool = False,
-    ) -> int:
-        """Store the final text and metadata, committed; returns the message id.
+    def finish(self, meta: AnswerMeta) -> int:
+        """Store the final text and ``meta``, committed; returns the message id.
 
-        Args:
-            interrupted: True when the answer was cut short (Ctrl-C, or a failure after
-                text was shown); the row keeps its flag and its partial text.
-            attempts: the router's trace, already redacted (``Attempt.to_dict()``).
+        ``meta``'s provider and model default to the ones this recorder streamed from.
         """
         if self._message_id is None:
             self._message_id = self._store.begin_answer(
                 self._conversation_id, self.text, provider=self.provider, model=self.model
             )
-        self._store.finish_answer(
-            self._message_id,
-            self.text,
-            provider=self.provider,
-            model=self.model,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            latency_ms=latency_ms,
-            finish_reason=finish_reason,
-            interrupted=interrupted,
-            attempts=attempts,
-        )
+        if meta.provider is None:
+            meta = replace(meta, provider=self.provider, model=self.model)
+        self.provider, self.model = meta.provider, meta.model
+        self._store.finish_answer(self._message_id, self.text, meta)
         return self._message_id

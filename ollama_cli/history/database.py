@@ -19,7 +19,6 @@ from ollama_cli.history.records import (
     HistoryError,
     SupportsToDict,
     default_title,
-    encode_attempts,
 )
 from ollama_cli.history.schema import open_database
 
@@ -135,19 +134,3 @@ def answer_conversation(conn: sqlite3.Connection, message_id: int) -> str:
     if row is None:
         raise HistoryError(f"no stored answer {message_id}")
     return str(row["conversation_id"])
-
-
-def answer_columns(
-    input_tokens: int | None,
-    output_tokens: int | None,
-    latency_ms: float | None,
-    finish_reason: str | None,
-    attempts: Attempts | None,
-) -> dict[str, Any]:
-    return {
-        "input_tokens": input_tokens,
-        "output_tokens": output_tokens,
-        "latency_ms": round(latency_ms) if latency_ms is not None else None,
-        "finish_reason": finish_reason,
-        "attempts_json": encode_attempts(attempts),
-    }

@@ -147,3 +147,36 @@ class StoredMessage:
             interrupted=bool(row["interrupted"]),
             attempts=json.loads(attempts) if attempts is not None else None,
         )
+
+
+@dataclass(frozen=True)
+class AnswerMeta:
+    """How an answer was obtained, as one value from the router's result to the columns.
+
+    ``Conversation`` builds it from the route result, ``AnswerRecorder`` fills in the
+    provider it streamed from, ``HistoryStore`` writes ``columns()``: a new column is one
+    field here, not a keyword threaded through three signatures.
+    """
+
+    provider: str | None = None
+    model: str | None = None
+    finish_reason: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    latency_ms: float | None = None
+    #: the router's trace, already redacted (``Attempt.to_dict()``)
+    attempts: Iterable[Mapping[str, Any] | SupportsToDict] | None = None
+    #: cut short (Ctrl-C, or a failure after text was shown): the row keeps its flag
+    interrupted: bool = False
+
+    def columns(self) -> dict[str, Any]:
+        """The ``messages`` columns this sets (provider/model are coalesced by the store)."""
+        latency = self.latency_ms
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "latency_ms": round(latency) if latency is not None else None,
+            "finish_reason": self.finish_reason,
+            "attempts_json": encode_attempts(self.attempts),
+            "interrupted": int(self.interrupted),
+        }

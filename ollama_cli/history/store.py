@@ -23,13 +23,13 @@ from ollama_cli.history.answer import AnswerRecorder
 from ollama_cli.history.database import (
     Attempts,
     Database,
-    answer_columns,
     answer_conversation,
     insert_message,
     touch_conversation,
 )
 from ollama_cli.history.records import (
     ROLES,
+    AnswerMeta,
     Conversation,
     ConversationSummary,
     HistoryError,
@@ -99,14 +99,13 @@ class HistoryStore:
         """Store one whole message, committed before returning; returns its id."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-        meta = {
-            "provider": provider,
-            "model": model,
-            "interrupted": int(interrupted),
-            **answer_columns(input_tokens, output_tokens, latency_ms, finish_reason, attempts),
-        }
+        meta = AnswerMeta(
+            provider, model, finish_reason, input_tokens, output_tokens, latency_ms, attempts,
+            interrupted,
+        )  # fmt: skip
+        columns = {"provider": provider, "model": model, **meta.columns()}
         with self._db.transaction() as conn:
-            return insert_message(conn, conversation_id, role, text, meta)
+            return insert_message(conn, conversation_id, role, text, columns)
 
     def begin_answer(
         self, conversation_id: str, text: str = "", *, provider: str | None, model: str | None
@@ -132,27 +131,11 @@ class HistoryStore:
                 (text, provider, model, message_id),
             )
 
-    def finish_answer(
-        self,
-        message_id: int,
-        text: str,
-        *,
-        provider: str | None = None,
-        model: str | None = None,
-        input_tokens: int | None = None,
-        output_tokens: int | None = None,
-        latency_ms: float | None = None,
-        finish_reason: str | None = None,
-        interrupted: bool = False,
-        attempts: Attempts | None = None,
-    ) -> None:
+    def finish_answer(self, message_id: int, text: str, meta: AnswerMeta) -> None:
         """Store a streamed answer's final text and metadata; clear the flag unless
-        ``interrupted`` (Ctrl-C, or a failure after the first token)."""
-        columns = {
-            "text": text,
-            "interrupted": int(interrupted),
-            **answer_columns(input_tokens, output_tokens, latency_ms, finish_reason, attempts),
-        }
+        ``meta.interrupted`` (Ctrl-C, or a failure after the first token)."""
+        provider, model = meta.provider, meta.model
+        columns = {"text": text, **meta.columns()}
         sets = ", ".join(f"{column} = ?" for column in columns)
         with self._db.transaction() as conn:
             cid = answer_conversation(conn, message_id)

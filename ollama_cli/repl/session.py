@@ -35,14 +35,15 @@ if TYPE_CHECKING:
     from prompt_toolkit.output import Output
 
     from ollama_cli.app import App
+    from ollama_cli.options import TurnOptions
 
 PROMPT = ">>> "
 CONTINUATION = "... "
 
 
-async def run_repl(app: App) -> int:
+async def run_repl(app: App, turn: TurnOptions) -> int:
     """``ollama-cli chat``."""
-    state = ReplState.start(app)
+    state = ReplState.start(app, turn)
     return await repl_loop(state, build_session(state))
 
 

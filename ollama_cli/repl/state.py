@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ollama_cli.app import App
+    from ollama_cli.options import TurnOptions
     from ollama_cli.render import StreamRenderer
     from ollama_cli.repl.models import ModelCache
     from ollama_cli.router import ProviderRouter, RouteResult
@@ -55,6 +56,7 @@ class LastAnswer:
 @dataclass
 class ReplState:
     app: App
+    turn: TurnOptions  # the flags of `chat` (provider and model below may change)
     conversation: Conversation
     provider: str | None = None  # -p or /provider; None = the chain's order
     model: str | None = None  # -m or /model; None = the provider's default
@@ -70,25 +72,21 @@ class ReplState:
     _models: ModelCache | None = None
 
     @classmethod
-    def start(cls, app: App, out: TextIO | None = None) -> ReplState:
+    def start(cls, app: App, turn: TurnOptions, out: TextIO | None = None) -> ReplState:
         """The state for ``ollama-cli chat`` with its flags (``--continue`` and friends)."""
-        args = app.args
-        conversation = Conversation.open(app, system=getattr(args, "system", None))
-        provider, model = args.provider, args.model
+        conversation = Conversation.open(app, turn)
+        provider, model = turn.provider, turn.model
         last = conversation.last_provider
         if provider is None and model is None and last in app.config.providers:
             # Continue with whoever answered last, as `complete --continue` does.
             provider, model = last, conversation.last_model
         out = sys.stdout if out is None else out
         color = out.isatty() and "NO_COLOR" not in app.environ
-        raw = bool(getattr(args, "raw", False))
-        return cls(app, conversation, provider, model, raw=raw, out=out, color=color)
+        return cls(app, turn, conversation, provider, model, raw=turn.raw, out=out, color=color)
 
     @property
     def router(self) -> ProviderRouter:
-        """The app's router; its notices come here (``app.notices``), shown inline."""
-        if self.app.notices is None:
-            self.app.notices = self.notify
+        """The app's router (a turn passes ``notify`` so its notices are shown inline)."""
         return self.app.router
 
     @property

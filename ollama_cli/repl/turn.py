@@ -13,9 +13,9 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from ollama_cli.conversation import request_for
 from ollama_cli.repl.state import LastAnswer
 from ollama_cli.router import RouteRequest, RoutingError
-from ollama_cli.turn import request_for
 
 if TYPE_CHECKING:
     from ollama_cli.repl.state import ReplState
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 def request(state: ReplState, prompt: str, provider: str | None = None) -> RouteRequest:
     """The routed request for ``prompt``; ``provider`` (``/retry NAME``) goes first, at its
     default model, for this turn only."""
-    base = request_for(state.app, state.conversation, prompt)
+    base = request_for(state.turn, state.conversation, prompt)
     if provider is None or provider == state.provider:
         return replace(base, provider=state.provider, model=state.model)
     return replace(base, provider=provider, model=None)
@@ -36,7 +36,7 @@ async def answer(state: ReplState, prompt: str, provider: str | None = None) -> 
     from ollama_cli.render import make_renderer
 
     conversation = state.conversation
-    routed = state.router.stream(request(state, prompt, provider))
+    routed = state.router.stream(request(state, prompt, provider), notify=state.notify)
     renderer = make_renderer(state.console, raw=state.raw, notices=state.console)
     state.fallback = None
     state.unanswered = None
@@ -65,7 +65,7 @@ async def answer(state: ReplState, prompt: str, provider: str | None = None) -> 
         _settle(state, prompt, result, LastAnswer.of(result, latency, outcome))
     if outcome == "failed":
         show_failure(state, result)
-    elif state.app.args.verbose:
+    elif state.turn.verbose:
         show_trace(state, result)
     state.say("")
 

@@ -2,25 +2,25 @@
 the next one too; the first to produce a token wins and the other is cancelled (its
 stream closed, so its connection is released).
 
-Hedging is about the first token only. An attempt that fails before the hedge timer
-fires is an ordinary failure, and the walk goes on as usual (``RaceOutcome.hedged`` stays
-False); once hedged, both providers have been tried and the walk moves past both.
+Hedging is about the first token only. An attempt that answers or fails before the hedge
+timer fires is an ordinary attempt — retried by the policy like any other (``RaceOutcome.
+hedged`` stays False); once hedged, both providers have been tried and the walk moves past
+both. Every side is a ``Try`` ending in the walk's ``succeeded``/``failed``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncGenerator, AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from providers.errors import ProviderError
 from providers.types import Chunk
 
 if TYPE_CHECKING:
-    from ollama_cli.router.walk import ChainWalk, Step
+    from ollama_cli.router.walk import ChainWalk, Step, Try
 
 
 @dataclass
@@ -30,15 +30,14 @@ class RaceOutcome:
 
 @dataclass
 class _Runner:
-    step: Step
-    kind: str
+    attempt: Try
     chunks: AsyncGenerator[Chunk, None]
-    started: float = field(default_factory=time.perf_counter)
     task: asyncio.Task[list[Chunk]] | None = None
+    ended: bool = False  # its end is in the trace already
 
     @classmethod
-    def start(cls, walk: ChainWalk, step: Step, kind: str) -> _Runner:
-        runner = cls(step, kind, walk.open(step))
+    def start(cls, walk: ChainWalk, attempt: Try) -> _Runner:
+        runner = cls(attempt, walk.open(attempt.step))
         runner.task = asyncio.ensure_future(_until_first_text(runner.chunks))
         return runner
 
@@ -46,7 +45,7 @@ class _Runner:
         assert self.task is not None
         if not self.task.done():
             self.task.cancel()
-        with contextlib.suppress(BaseException):
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await self.task
         aclose = getattr(self.chunks, "aclose", None)
         if aclose is not None:
@@ -64,41 +63,54 @@ async def _until_first_text(chunks: AsyncIterator[Chunk]) -> list[Chunk]:
 
 
 async def race(
-    walk: ChainWalk, primary: Step, secondary: Step, delay: float, outcome: RaceOutcome
+    walk: ChainWalk, attempt: Try, partner: Step, delay: float, outcome: RaceOutcome
 ) -> AsyncGenerator[str, None]:
-    """Yield the text of whichever of ``primary``/``secondary`` produces a token first."""
-    runners = [_Runner.start(walk, primary, walk.kind())]
+    """Yield the text of whichever of ``attempt``'s step and ``partner`` shows a token first.
+
+    Until the hedge timer fires this is an ordinary attempt: its failure is raised to the
+    walk's retry loop like any other (so a 500 is retried as configured). Once hedged, both
+    sides end here, through the walk's ``succeeded``/``failed``, and nothing is raised.
+    """
+    runners = [_Runner.start(walk, attempt)]
     try:
         first = runners[0].task
         assert first is not None
         done, _ = await asyncio.wait({first}, timeout=delay)
-        if done and first.exception() is not None:
-            _record_failure(walk, runners[0])
+        if done:
+            async for text in _stream(walk, runners[0]):
+                yield text
             return
-        if not done:
-            outcome.hedged = True
-            walk.router.notify(
-                f"{primary.name} silent for {round(delay * 1000)} ms → also asking {secondary.name}"
-            )
-            runners.append(_Runner.start(walk, secondary, "hedge"))
-        winner = await _first_winner(walk, runners)
-        if winner is None:
-            return
-        for loser in runners:
-            if loser is not winner:
-                await loser.stop()
-                walk.record(
-                    loser.step,
-                    "interrupted",
-                    f"cancelled: {winner.step.name} answered first",
-                    _ms(loser.started),
-                    loser.kind,
-                )
-        async for text in _stream_winner(walk, winner):
+        outcome.hedged = True
+        walk.notify(
+            f"{attempt.step.name} silent for {round(delay * 1000)} ms → also asking {partner.name}"
+        )
+        runners.append(_Runner.start(walk, walk.begin(partner, "hedge")))
+        async for text in _hedged(walk, runners):
             yield text
     finally:
         for runner in runners:
             await runner.stop()
+
+
+async def _hedged(walk: ChainWalk, runners: list[_Runner]) -> AsyncGenerator[str, None]:
+    winner = await _first_winner(walk, runners)
+    if winner is None:
+        return
+    for loser in runners:
+        if loser is not winner and not loser.ended:
+            await loser.stop()
+            walk.record(
+                loser.attempt,
+                "interrupted",
+                f"cancelled: {winner.attempt.step.name} answered first",
+            )
+    try:
+        async for text in _stream(walk, winner):
+            yield text
+    except ProviderError as error:
+        walk.failed(winner.attempt, error, final=True)
+        return
+    walk.succeeded(winner.attempt)
 
 
 async def _first_winner(walk: ChainWalk, runners: list[_Runner]) -> _Runner | None:
@@ -107,37 +119,25 @@ async def _first_winner(walk: ChainWalk, runners: list[_Runner]) -> _Runner | No
         done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
         for runner in runners:
             if runner.task in done:
-                if runner.task.exception() is None:
+                error = runner.task.exception()
+                if error is None:
                     return runner
-                _record_failure(walk, runner)
+                assert isinstance(error, ProviderError)
+                walk.failed(runner.attempt, error, final=True)
+                runner.ended = True
     return None
 
 
-async def _stream_winner(walk: ChainWalk, winner: _Runner) -> AsyncIterator[str]:
-    assert winner.task is not None
-    buffered = winner.task.result()
+async def _stream(walk: ChainWalk, runner: _Runner) -> AsyncIterator[str]:
+    """The runner's buffered chunks then the rest; raises the attempt's ProviderError."""
+    assert runner.task is not None
+    buffered = runner.task.result()
 
     async def replay() -> AsyncGenerator[Chunk, None]:
         for chunk in buffered:
             yield chunk
-        async for chunk in winner.chunks:
+        async for chunk in runner.chunks:
             yield chunk
 
-    try:
-        async for text in walk.consume(winner.step, replay()):
-            yield text
-    except ProviderError as error:
-        walk.failed(winner.step, error, winner.started, winner.kind, 0, final=True)
-        return
-    walk.succeeded(winner.step, winner.started, winner.kind)
-
-
-def _record_failure(walk: ChainWalk, runner: _Runner) -> None:
-    assert runner.task is not None
-    error = runner.task.exception()
-    assert isinstance(error, ProviderError)
-    walk.failed(runner.step, error, runner.started, runner.kind, 0, final=True)
-
-
-def _ms(started: float) -> int:
-    return round((time.perf_counter() - started) * 1000)
+    async for text in walk.consume(runner.attempt.step, replay()):
+        yield text

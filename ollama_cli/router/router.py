@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from ollama_cli.config import Config, ProviderConfig, RouterSettings
 from ollama_cli.router.cooldown import CooldownStore
 from ollama_cli.router.types import RouteRequest, RouteResult, UnknownProviderError
-from ollama_cli.router.walk import ChainWalk, Step
+from ollama_cli.router.walk import ChainWalk, Notify, Step
 from providers.base import BaseProvider
 from providers.errors import ProviderUnavailableError
 from providers.registry import ProviderLoadError, ProviderRegistry
@@ -35,7 +35,8 @@ class ProviderRouter:
         config: the validated configuration (router settings and provider configs).
         registry: where provider types come from (built-in and entry points).
         cooldowns: persisted cooldown state; an in-memory store when omitted.
-        notify: receives one-line notices (fallbacks, retries, resume seams).
+        notify: the default receiver of one-line notices (fallbacks, retries, resume
+            seams) for calls that do not pass their own ``notify``; stderr when omitted.
         environ: where API keys are read from.
     """
 
@@ -52,12 +53,9 @@ class ProviderRouter:
         self.settings: RouterSettings = config.router
         self.registry = registry or ProviderRegistry()
         self.cooldowns = cooldowns or CooldownStore(None)
-        self._notify = notify or (lambda message: print(message, file=sys.stderr))
+        self.notify: Notify = notify or (lambda message: print(message, file=sys.stderr))
         self.environ = os.environ if environ is None else environ
         self._providers: dict[str, BaseProvider] = {}
-
-    def notify(self, message: str) -> None:
-        self._notify(message)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -113,13 +111,18 @@ class ProviderRouter:
             return Step(name, model, "skipped_cooldown", why)
         return Step(name, model)
 
-    def stream(self, request: RouteRequest) -> RoutedStream:
-        """Route ``request``; iterate the returned object for text, then read ``.result``."""
-        return RoutedStream(ChainWalk(self, request, self.plan(request)))
+    def stream(self, request: RouteRequest, *, notify: Notify | None = None) -> RoutedStream:
+        """Route ``request``; iterate the returned object for text, then read ``.result``.
 
-    async def chat(self, request: RouteRequest) -> RouteResult:
+        ``notify`` receives this request's notices (the caller knows where they belong:
+        above a live answer, inline in the REPL, on stderr).
+        """
+        walk = ChainWalk(self, request, self.plan(request), notify or self.notify)
+        return RoutedStream(walk)
+
+    async def chat(self, request: RouteRequest, *, notify: Notify | None = None) -> RouteResult:
         """Route ``request`` without showing text as it arrives."""
-        routed = self.stream(replace(request, stream=False))
+        routed = self.stream(replace(request, stream=False), notify=notify)
         async for _ in routed:
             pass
         return routed.result

@@ -1,28 +1,33 @@
 """The walk down the fallback chain for one request: skip, try, retry, fall over, resume.
 
 Layered like httpx's ``send``: ``ChainWalk.run`` walks the plan, ``_try_provider``
-handles one provider's retries, ``_consume`` streams one attempt. What to do after an
-error is looked up in ``policy.POLICY`` by exception type.
+handles one provider's retries (each a ``Try``, or a hedged race of two), ``consume``
+streams one attempt, and ``succeeded``/``failed`` are the only places an attempt ends.
+What to do after an error is looked up in ``policy.POLICY`` by exception type.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ollama_cli.config import RouterSettings
 from ollama_cli.router.attempt import error_text, provider_chunks
 from ollama_cli.router.backoff import backoff_delay
 from ollama_cli.router.cooldown import CooldownStore
+from ollama_cli.router.hedge import RaceOutcome
 from ollama_cli.router.policy import rule_for
 from ollama_cli.router.trace import Attempt
 from ollama_cli.router.types import RouteRequest, RouteResult, RoutingError
 from providers.base import BaseProvider
 from providers.errors import ProviderError
 from providers.types import ChatRequest, Chunk, Message, Usage
+
+#: Where a walk sends its one-line notices (given per call; see ``ProviderRouter.stream``).
+Notify = Callable[[str], None]
 
 RESUME_INSTRUCTION = (
     "Your previous answer was cut off. Continue it from exactly where it stopped, "
@@ -40,13 +45,33 @@ class Step:
     skip_reason: str | None = None
 
 
+@dataclass
+class Try:
+    """One attempt at one step: what the trace records and what the policy decides on.
+
+    ``shown`` is how much of the answer was already out when the attempt began, so a
+    failure after new text is an interruption (resumed elsewhere), not a clean failure.
+    """
+
+    step: Step
+    kind: str  # one of trace.KINDS
+    shown: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+    def elapsed_ms(self) -> int:
+        return round((time.perf_counter() - self.started) * 1000)
+
+
 class ChainWalk:
     """Mutable state of one routed request; ``run`` yields the answer's text."""
 
-    def __init__(self, router: WalkHost, request: RouteRequest, steps: list[Step]) -> None:
+    def __init__(
+        self, router: WalkHost, request: RouteRequest, steps: list[Step], notify: Notify
+    ) -> None:
         self.router = router
         self.request = request
         self.steps = steps
+        self.notify = notify
         self.result = RouteResult()
         self._stop: ProviderError | None = None
         self._last_failure: str | None = None
@@ -68,28 +93,19 @@ class ChainWalk:
         return self.result.finish_reason is None and self._stop is None
 
     async def _walk(self, steps: list[Step]) -> AsyncGenerator[str, None]:
-        hedge_ms = self.router.settings.hedge_after_ms
         index = 0
         while index < len(steps) and self._unanswered():
             step = steps[index]
             index += 1
             if step.skip:
-                self.record(step, step.skip, step.skip_reason, 0, "first")
+                self._record(step, "first", step.skip, step.skip_reason, 0)
                 if step is self.steps[0]:  # the provider the user wanted first: say why not
                     self._last_failure = f"{step.name} skipped ({step.skip_reason})"
                 continue
-            partner = (
-                self._hedge_partner(steps, index) if hedge_ms and not self.result.text else None
-            )
+            partner = self._hedge_partner(steps, index)
             self._announce(step)
-            if partner is None:
-                attempt = self._try_provider(step)
-            else:
-                from ollama_cli.router.hedge import RaceOutcome, race
-
-                outcome = RaceOutcome()
-                attempt = race(self, step, partner, hedge_ms / 1000, outcome)
-            async with aclosing(attempt) as texts:
+            outcome = RaceOutcome()
+            async with aclosing(self._try_provider(step, partner, outcome)) as texts:
                 async for text in texts:
                     yield text
             if partner is not None and outcome.hedged:
@@ -103,28 +119,40 @@ class ChainWalk:
             raise RoutingError(str(self._stop), self.result)
         raise RoutingError("no provider could answer", self.result)
 
-    async def _try_provider(self, step: Step) -> AsyncGenerator[str, None]:
+    async def _try_provider(
+        self, step: Step, partner: Step | None, outcome: RaceOutcome
+    ) -> AsyncGenerator[str, None]:
+        """One provider, retried by the policy; with a hedge partner each try is a race."""
         settings = self.router.settings
         kind = self.kind()
         for retry in range(settings.retries + 1):
-            started = time.perf_counter()
-            shown = len(self.result.text)
+            attempt = self.begin(step, kind)
             try:
-                async with aclosing(self.consume(step, self.open(step))) as texts:
+                async with aclosing(self._attempt(attempt, partner, outcome)) as texts:
                     async for text in texts:
                         yield text
-                self.succeeded(step, started, kind)
+                if not outcome.hedged:  # a hedged race records both of its sides itself
+                    self.succeeded(attempt)
                 return
             except ProviderError as error:
-                wait = self._retry_wait(error, retry, shown)
-                self.failed(step, error, started, kind, shown, final=wait is None)
+                wait = self._retry_wait(error, retry, attempt.shown)
+                self.failed(attempt, error, final=wait is None)
                 if wait is None:
                     return
-                self.router.notify(
+                self.notify(
                     f"{step.name}: {error_text(error, step.name)}; retrying in {wait:.1f} s"
                 )
                 await self.router.sleep(wait)
                 kind = "retry"
+
+    def _attempt(
+        self, attempt: Try, partner: Step | None, outcome: RaceOutcome
+    ) -> AsyncGenerator[str, None]:
+        if partner is None:
+            return self.consume(attempt.step, self.open(attempt.step))
+        from ollama_cli.router.hedge import race
+
+        return race(self, attempt, partner, self.router.settings.hedge_after_ms / 1000, outcome)
 
     def _retry_wait(self, error: ProviderError, retry: int, shown: int) -> float | None:
         """Seconds to wait before retrying the same provider, or None to move on."""
@@ -176,39 +204,27 @@ class ChainWalk:
         # still counts as a failure.
         result.provider, result.model, result.finish_reason = step.name, step.model, finish
 
-    def succeeded(self, step: Step, started: float, kind: str) -> None:
-        self.record(step, "ok", None, _ms(started), kind)
-        self.result.interrupted = False
-        self.router.cooldowns.record_success(step.name)
+    def begin(self, step: Step, kind: str) -> Try:
+        """A new attempt at ``step``, starting now."""
+        return Try(step, kind, shown=len(self.result.text))
 
-    def failed(
-        self,
-        step: Step,
-        error: ProviderError,
-        started: float,
-        kind: str,
-        shown: int,
-        *,
-        final: bool,
-    ) -> None:
-        """Record a failed attempt; decide whether the walk stops here."""
-        interrupted = len(self.result.text) > shown
+    def succeeded(self, attempt: Try) -> None:
+        self.record(attempt, "ok")
+        self.result.interrupted = False
+        self.router.cooldowns.record_success(attempt.step.name)
+
+    def failed(self, attempt: Try, error: ProviderError, *, final: bool) -> None:
+        """Record a failed attempt; when it is ``final`` (no retry follows), decide whether
+        the walk falls over, resumes elsewhere or stops, and count it toward a cooldown."""
+        step = attempt.step
+        interrupted = len(self.result.text) > attempt.shown
         outcome = "interrupted" if interrupted else error.outcome
-        self.record(step, outcome, error_text(error, step.name), _ms(started), kind)
-        rule = rule_for(error)
-        if rule.cooldown and final:
-            retry_after = error.retry_after
-            long_wait = (
-                retry_after is not None and retry_after > self.router.settings.max_retry_wait
-            )
-            self.router.cooldowns.record_failure(
-                step.name,
-                threshold=self.router.settings.cooldown_failures,
-                seconds=self.router.settings.cooldown_seconds,
-                retry_after=retry_after if long_wait else None,
-            )
+        self.record(attempt, outcome, error_text(error, step.name))
         if not final:
             return
+        rule = rule_for(error)
+        if rule.cooldown:
+            self._cool(step, error)
         if interrupted:
             self.result.interrupted = True
             self._last_failure = f"{step.name} interrupted"
@@ -219,7 +235,22 @@ class ChainWalk:
         else:
             self._last_failure = f"{step.name} {_short_outcome(error.outcome)}"
 
-    def record(self, step: Step, outcome: str, error: str | None, elapsed: int, kind: str) -> None:
+    def _cool(self, step: Step, error: ProviderError) -> None:
+        settings = self.router.settings
+        retry_after = error.retry_after
+        long_wait = retry_after is not None and retry_after > settings.max_retry_wait
+        self.router.cooldowns.record_failure(
+            step.name,
+            threshold=settings.cooldown_failures,
+            seconds=settings.cooldown_seconds,
+            retry_after=retry_after if long_wait else None,
+        )
+
+    def record(self, attempt: Try, outcome: str, error: str | None = None) -> None:
+        """One trace line for ``attempt``, timed from its start to now."""
+        self._record(attempt.step, attempt.kind, outcome, error, attempt.elapsed_ms())
+
+    def _record(self, step: Step, kind: str, outcome: str, error: str | None, elapsed: int) -> None:
         self.result.attempts.append(Attempt(step.name, step.model, outcome, error, elapsed, kind))
 
     def kind(self) -> str:
@@ -232,11 +263,12 @@ class ChainWalk:
         if self._last_failure is None:
             return
         action = "continues the answer" if self.result.text else f"({step.model})"
-        self.router.notify(f"{self._last_failure} → {step.name} {action}")
+        self.notify(f"{self._last_failure} → {step.name} {action}")
         self._last_failure = None
 
     def _hedge_partner(self, steps: list[Step], index: int) -> Step | None:
-        if not self.request.stream:
+        """The next live step, raced against this one if hedging is on and nothing is shown."""
+        if not (self.router.settings.hedge_after_ms and self.request.stream) or self.result.text:
             return None
         return next((s for s in steps[index:] if not s.skip), None)
 
@@ -247,15 +279,9 @@ class WalkHost(Protocol):
     settings: RouterSettings
     cooldowns: CooldownStore
 
-    def notify(self, message: str) -> None: ...
-
     async def sleep(self, seconds: float) -> None: ...
 
     def provider(self, name: str) -> BaseProvider: ...
-
-
-def _ms(started: float) -> int:
-    return round((time.perf_counter() - started) * 1000)
 
 
 def _short_outcome(outcome: str) -> str:

@@ -15,21 +15,13 @@ from prompt_toolkit.output import DummyOutput
 from ollama_cli.app import App
 from ollama_cli.cli import build_parser
 from ollama_cli.history import HistoryStore, StoredMessage
+from ollama_cli.options import GlobalOptions, TurnOptions
 from ollama_cli.repl import ReplState, build_session, repl_loop
 
 CTRL_C = "\x03"
 CTRL_D = "\x04"
 ESC_ENTER = "\x1b\r"
 UP = "\x1b[A"
-
-#: What ``cli.main`` fills in when a global flag was not given.
-GLOBAL_DEFAULTS = {
-    "config": None,
-    "provider": None,
-    "model": None,
-    "no_fallback": False,
-    "verbose": False,
-}
 
 
 def home() -> Path:
@@ -60,10 +52,8 @@ def with_backup(ollama: str, backup: str) -> None:
 def make_state(*argv: str) -> ReplState:
     """The state of ``ollama-cli chat ARGV``, writing to a StringIO (``state.out``)."""
     args = build_parser().parse_args(["chat", *argv])
-    for name, default in GLOBAL_DEFAULTS.items():
-        if not hasattr(args, name):
-            setattr(args, name, default)
-    return ReplState.start(App(args), out=io.StringIO())
+    options = GlobalOptions.from_namespace(args)
+    return ReplState.start(App(options, args), TurnOptions.build(options, args), out=io.StringIO())
 
 
 def output(state: ReplState) -> str:
