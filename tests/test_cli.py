@@ -69,7 +69,7 @@ def test_complete_streams_exact_text_to_a_pipe(cli_home: Path) -> None:
         only_ollama(cli_home, wire.url)
         out = cli(cli_home, "complete", "hi")
     assert out.returncode == 0, out.stderr
-    assert out.stdout == b"Hello **world**"
+    assert out.stdout == b"Hello **world**\n"  # one final newline to a pipe
     assert b"\x1b" not in out.stdout
     assert wire.chat_bodies()[0]["messages"][-1] == {"role": "user", "content": "hi"}
 
@@ -167,7 +167,7 @@ def test_env_substitution_with_default(cli_home: Path) -> None:
             '[router]\nchain = ["ollama"]\n[providers.ollama]\nhost = "${env.MY_HOST:=http://127.0.0.1:1}"\n',
         )
         out = cli(cli_home, "complete", "hi", MY_HOST=wire.url)
-    assert out.stdout == b"sub", out.stderr
+    assert out.stdout == b"sub\n", out.stderr
 
 
 @pytest.mark.parametrize(
@@ -257,5 +257,5 @@ def test_a_corrupt_history_database_is_exit_2_and_left_untouched(cli_home: Path)
         assert str(db) in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
         assert db.read_bytes() == garbage
         ok = cli(cli_home, "complete", "--no-history", "hi")
-    assert ok.returncode == 0 and ok.stdout == b"still answers"
+    assert ok.returncode == 0 and ok.stdout == b"still answers\n"
     assert db.read_bytes() == garbage

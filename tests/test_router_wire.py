@@ -65,7 +65,7 @@ def test_429_with_short_retry_after_is_retried_after_the_wait(
     started = time.monotonic()
     out = cli(cli_home, "complete", "hi")
     elapsed = time.monotonic() - started
-    assert out.stdout == b"after wait", out.stderr
+    assert out.stdout == b"after wait\n", out.stderr
     assert elapsed >= 1.0  # it waited as told (how much longer is load, not behaviour)
     assert chats(a) == 2 and chats(b) == 0
 
@@ -77,7 +77,7 @@ def test_429_with_long_retry_after_falls_over_and_the_next_process_skips_it(
     a.fail(429, "quota exhausted", headers={"Retry-After": "120"})
     b.answer(["second answers"]).answer(["again"])
     out = cli(cli_home, "complete", "hi")
-    assert out.stdout == b"second answers"
+    assert out.stdout == b"second answers\n"
     assert "retrying" not in out.stderr.decode()  # no 120 s sleep: it fell over at once
     assert chats(a) == 1
     connections = a.server.connections
@@ -139,7 +139,7 @@ def test_stream_cut_after_three_tokens_is_resumed_by_the_next_provider(
     b.answer(["fox ", "jumps."])
     out = cli(cli_home, "complete", "hi")
     assert out.returncode == 0, out.stderr
-    assert out.stdout == b"The quick brown fox jumps."
+    assert out.stdout == b"The quick brown fox jumps.\n"
     assert "first interrupted → second continues the answer" in out.stderr.decode()
     resumed = b.chat_bodies()[0]["messages"]
     assert resumed[-2] == {"role": "assistant", "content": "The quick brown "}

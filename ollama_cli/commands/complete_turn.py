@@ -35,14 +35,27 @@ async def run_turn(app: App, turn: TurnOptions, prompt: str) -> int:
             async for text in routed:
                 sink.feed(text)
                 conversation.stream_text(text, routed.result.provider, routed.result.model)
+        end_line(turn, routed.result.text)
     except RoutingError:
         failed = True
+        end_line(turn, routed.result.text)
     finally:
+        # Close the stream here, in this task: left to the garbage collector (the reader
+        # of `| head` went away), each open generator would print a traceback on stderr.
+        await routed.aclose()
         result = routed.result
         latency = round((time.perf_counter() - started) * 1000)
         conversation.add_answer(result, latency_ms=latency)
         await app.router.aclose()
     return report(app, turn, result, conversation, failed=failed)
+
+
+def end_line(turn: TurnOptions, text: str) -> None:
+    """To a pipe or file the answer ends with exactly one newline (``| while read``,
+    ``| wc -l``); the terminal renderer ends its own lines."""
+    if text and not text.endswith("\n") and not turn.json and not sys.stdout.isatty():
+        sys.stdout.write("\n")
+        sys.stdout.flush()
 
 
 def report(

@@ -7,10 +7,11 @@ handler) and everything else — the help screen, completion of names and argume
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from ollama_cli.suggest import closest
 
 if TYPE_CHECKING:
     from ollama_cli.repl.state import ReplState
@@ -80,7 +81,7 @@ class SlashRegistry:
                 yield key, command
 
     def closest(self, name: str) -> str | None:
-        matches = difflib.get_close_matches(name.lower(), list(self._by_name), n=1, cutoff=0.5)
+        matches = closest(name, self._by_name, n=1, cutoff=0.5)
         return self._by_name[matches[0]].name if matches else None
 
     def help_lines(self) -> list[str]:

@@ -54,7 +54,7 @@ def assert_usage_error(run: Run, *needles: str, warnings: int = 0) -> None:
 
 def test_invalid_utf8_on_stdin_is_replaced_with_a_warning(cli_home: Path, wire: OllamaWire) -> None:
     run = run_cli(cli_home, "complete", "fix this", stdin=b"caf\xe9 \xff\xfe ok\n")
-    assert run.code == 0 and run.stdout == b"Hello from Ollama."
+    assert run.code == 0 and run.stdout == b"Hello from Ollama.\n"
     assert run.err_lines == ["warning: stdin is not valid UTF-8; undecodable bytes were replaced"]
     assert prompt_sent(wire) == "caf\ufffd \ufffd\ufffd ok\n\nfix this"
 
@@ -212,7 +212,7 @@ def test_a_data_dir_under_a_regular_file_turns_history_off(tmp_path: Path) -> No
         config.write_text(only_ollama(server.url))
         run = run_cli(home, "complete", "hi", OLLAMA_CLI_CONFIG=str(config))
         cont = run_cli(home, "complete", "--continue", "hi", OLLAMA_CLI_CONFIG=str(config))
-    assert run.code == 0 and run.stdout == b"Hello from Ollama."
+    assert run.code == 0 and run.stdout == b"Hello from Ollama.\n"
     assert len(run.err_lines) == 1
     assert (
         "history is off for this run" in run.err_lines[0] and "Not a directory" in run.err_lines[0]
@@ -243,7 +243,7 @@ def test_a_read_only_data_dir_keeps_answering_and_keeps_old_history(
     assert run_cli(cli_home, "complete", "first").code == 0
     before = (cli_home / "history.sqlite3").read_bytes()
     run = read_only(cli_home, "complete", "second")
-    assert run.code == 0 and run.stdout == b"Hello from Ollama.", run.stderr
+    assert run.code == 0 and run.stdout == b"Hello from Ollama.\n", run.stderr
     assert run.err_lines == [f"warning: {cli_home} is not writable; history is off for this run"]
     assert (cli_home / "history.sqlite3").read_bytes() == before
     assert [prompt["messages"][-1]["content"] for prompt in wire.chat_bodies()] == [

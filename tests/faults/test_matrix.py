@@ -219,7 +219,9 @@ def test_complete_plain(groups: Groups, name: str) -> None:
     provider, run, in_home = groups[name].plain
     assert run.code is not None, f"killed after {run.elapsed:.1f} s"
     assert run.code == (1 if failing(fault) else 0)
-    assert run.stdout == fault.shown.encode()  # the partial text stays on screen
+    # The partial text stays on screen, ending with one newline like any piped answer.
+    shown = fault.shown + ("\n" if fault.shown and not fault.shown.endswith("\n") else "")
+    assert run.stdout == shown.encode()
     check_stderr(run, provider, fault, verbose=True)
     assert leaks(run.stdout + run.stderr) == [] and in_home == {}
 
