@@ -60,9 +60,9 @@ def plain_pipe_without_rich() -> None:
 
     original = ollama_cli.sink.make_sink
 
-    def make_sink(app: Any, *, quiet: bool) -> Any:
-        if quiet or sys.stdout.isatty():
-            return original(app, quiet=quiet)
+    def make_sink(turn: Any, environ: Any) -> Any:
+        if turn.json or sys.stdout.isatty():
+            return original(turn, environ)
         from ollama_cli.render.stream import PlainRenderer
 
         return PlainRenderer(sys.stdout)
