@@ -11,7 +11,7 @@ test-fast:  ## skip real inference and the llama.cpp server
 	.venv/bin/python -m pytest -q -m "not local_model and not llama_server"
 
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
+	bash scripts/lint.sh
 
 format:
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .

@@ -15,7 +15,7 @@ import statistics
 import time
 from pathlib import Path
 
-import pexpect  # type: ignore[import-untyped]
+import pexpect
 from _harness import CLI, ROOT, Samples, clean_env, report, runs, sandbox, stat, write_config
 from _servers import LAST_WORD, TOKEN_COUNT, served
 

@@ -182,4 +182,4 @@ def test_a_responses_reply_with_a_non_list_is_malformed_not_a_crash(
     with pytest.raises(
         ProviderUnavailableError, match=r"^codex: malformed reply: '\w+' is not a list$"
     ):
-        parse_responses_reply("codex", reply, request)  # type: ignore[arg-type]
+        parse_responses_reply("codex", reply, request)

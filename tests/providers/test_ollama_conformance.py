@@ -94,7 +94,7 @@ def server() -> Iterator[OllamaWire]:
 async def sdk(server: OllamaWire) -> AsyncIterator[ollama.AsyncClient]:
     client = ollama.AsyncClient(host=server.url)
     yield client
-    await client.close()  # type: ignore[no-untyped-call]
+    await client.close()
 
 
 @pytest.fixture

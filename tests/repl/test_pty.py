@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pexpect  # type: ignore[import-untyped]
+import pexpect
 
 from tests import HANG_S
 from tests.conftest import subprocess_env
