@@ -102,8 +102,9 @@ class App:
         """Fail early (exit 2) on ``-p`` naming an unknown provider or an empty ``-m``."""
         provider = self.options.provider
         if provider is not None and provider not in self.config.providers:
-            known = ", ".join(self.config.providers)
-            raise UsageError(f"unknown provider {provider!r} (known: {known})")
+            from ollama_cli.settings import unknown_provider
+
+            raise UsageError(unknown_provider(provider, self.config.providers))
         model = self.options.model
         if model is not None and not model.strip():
             raise UsageError("-m/--model needs a model name")

@@ -25,6 +25,7 @@ from ollama_cli.settings import (
     ConfigError,
     ProviderConfig,
     RouterSettings,
+    unknown_provider,
 )
 from providers.builtins import BUILTIN_PROVIDERS, DEFAULT_CHAIN, BuiltinProvider
 from providers.registry import ProviderRegistry
@@ -83,9 +84,7 @@ def _build(
     router = _router(substitute(router_table, "router", src, env), src)
     for name in router.chain:
         if name not in providers:
-            raise src.error(
-                "router", "chain", f"unknown provider {name!r} (known: {', '.join(providers)})"
-            )
+            raise src.error("router", "chain", unknown_provider(name, providers))
     return Config(
         path=src.path,
         router=router,

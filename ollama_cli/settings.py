@@ -4,7 +4,7 @@ each table accepts. Loading and validation live in ``ollama_cli.config``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,12 @@ from providers.builtins import DEFAULT_CHAIN
 
 class ConfigError(Exception):
     """A configuration problem, as one line naming file, line and key."""
+
+
+def unknown_provider(name: str, known: Iterable[str]) -> str:
+    """The one wording for a provider name nobody configured, wherever it is named: the
+    chain in the config, ``-p``, the router, the REPL's ``/provider`` and ``/retry``."""
+    return f"unknown provider {name!r} (known: {', '.join(known)})"
 
 
 @dataclass(frozen=True)

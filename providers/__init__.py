@@ -21,7 +21,6 @@ from providers.errors import (
     ProviderUnavailableError,
     ProviderUnreachableError,
     RateLimitError,
-    StreamInterruptedError,
     UnsupportedParameterError,
 )
 from providers.registry import ENTRY_POINT_GROUP, ProviderLoadError, ProviderRegistry
@@ -58,7 +57,6 @@ __all__ = [
     "ProviderUnavailableError",
     "ProviderUnreachableError",
     "RateLimitError",
-    "StreamInterruptedError",
     "UnsupportedParameterError",
     "Usage",
 ]

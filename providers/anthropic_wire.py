@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from providers.errors import ProviderError, ProviderUnavailableError
+from providers.errors import ProviderError, ProviderUnavailableError, stream_ended
 from providers.http import codes_in, error_detail, error_for_status
 from providers.tolerant import count, iso_date, nonempty, obj
 from providers.types import CAPABILITIES, ChatRequest, ChatResult, Chunk, ModelInfo, Usage
@@ -198,9 +198,7 @@ class StreamParser:
         return Chunk(finish_reason=finish_reason(self._stop_reason), usage=usage)
 
     def unfinished(self) -> ProviderUnavailableError:
-        return ProviderUnavailableError(
-            f"{self.name}: stream ended before the answer was finished", provider=self.name
-        )
+        return stream_ended(self.name)
 
 
 def _index(payload: dict[str, Any]) -> int | None:

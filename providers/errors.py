@@ -99,28 +99,19 @@ class UnsupportedParameterError(BadRequestError):
         self.param = param
 
 
-class StreamInterruptedError(ProviderError):
-    """A stream died after text was shown. ``partial`` is the text received so far.
+#: How every stream that closed before its finish event is worded (adapters and router).
+STREAM_ENDED = "stream ended before the answer was finished"
 
-    ``cause`` is the taxonomy error that cut the stream, when known.
-    """
 
-    outcome = "interrupted"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        partial: str = "",
-        cause: ProviderError | None = None,
-        provider: str | None = None,
-    ) -> None:
-        super().__init__(message, provider=provider)
-        self.partial = partial
-        self.cause = cause
+def stream_ended(provider: str) -> ProviderUnavailableError:
+    """The error for a stream that closed before its finish event: the connection went
+    mid-answer, so it is retried, then fallen over, like any other unavailability. (Once
+    text was shown, the router records whatever error cut the stream as ``interrupted``.)"""
+    return ProviderUnavailableError(f"{provider}: {STREAM_ENDED}", provider=provider)
 
 
 __all__ = [
+    "STREAM_ENDED",
     "BadRequestError",
     "ContentFilteredError",
     "ContextLengthError",
@@ -130,6 +121,6 @@ __all__ = [
     "ProviderUnavailableError",
     "ProviderUnreachableError",
     "RateLimitError",
-    "StreamInterruptedError",
     "UnsupportedParameterError",
+    "stream_ended",
 ]

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import httpx
 
-from providers.errors import ProviderUnavailableError
+from providers.errors import STREAM_ENDED, ProviderUnavailableError
 from providers.gemini_events import EventReader
 from providers.gemini_wire import (
     API_VERSION,
@@ -82,7 +82,7 @@ class GeminiProvider(RemoteProvider):
                 async for payload in payloads:
                     for chunk in _text_chunks(answer, [payload]):
                         yield chunk
-        yield answer.final("stream ended before the answer was finished")
+        yield answer.final(STREAM_ENDED)
 
     async def list_models(self) -> list[ModelInfo]:
         client = self.client()

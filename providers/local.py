@@ -20,7 +20,11 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import ClassVar, TypeVar
 
 from providers.base import BaseProvider
-from providers.errors import ModelNotFoundError, ProviderError, ProviderUnavailableError
+from providers.errors import (
+    ModelNotFoundError,
+    ProviderError,
+    stream_ended,
+)
 from providers.local_generation import Generation, completion_kwargs
 from providers.local_models import (
     DEFAULT_MODEL,
@@ -120,9 +124,7 @@ class LocalProvider(BaseProvider):
         finally:
             stop.set()  # consumer gone, cancelled or done: the worker stops at the next token
         if not finished:
-            raise ProviderUnavailableError(
-                f"{self.name}: stream ended before the answer was finished", provider=self.name
-            )
+            raise stream_ended(self.name)
 
     async def health_check(self) -> Health:
         model = await self._model()

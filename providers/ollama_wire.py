@@ -10,7 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from providers.errors import ModelNotFoundError, ProviderError, ProviderUnavailableError
+from providers.errors import (
+    ModelNotFoundError,
+    ProviderError,
+    ProviderUnavailableError,
+    stream_ended,
+)
 from providers.http import codes_in, error_detail, error_for_status, json_object
 from providers.tolerant import count, nonempty, obj
 from providers.types import ChatRequest, ChatResult, Chunk, ModelInfo, Usage
@@ -147,9 +152,7 @@ class StreamParser:
     def end(self) -> Chunk:
         """The final chunk once the body is over; raises if the stream never finished."""
         if self.final is None:
-            raise ProviderUnavailableError(
-                f"{self.name}: stream ended before the answer was finished", provider=self.name
-            )
+            raise stream_ended(self.name)
         return self.final
 
     def _parse(self, lines: Iterable[bytes | str]) -> list[Chunk]:

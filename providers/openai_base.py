@@ -30,7 +30,6 @@ from providers.sse import aiter_sse
 from providers.tolerant import count, iso_date
 from providers.types import ChatRequest, ChatResult, Chunk, Lifecycle, ModelInfo
 
-STREAM_ENDED = "stream ended before the answer was finished"
 NOT_UTF8 = "{name}: event stream is not valid UTF-8 (byte {byte:#04x})"
 
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from providers.errors import ProviderUnavailableError
-from providers.openai_base import STREAM_ENDED, OpenAIBase, StreamState, error_from_payload
+from providers.errors import ProviderUnavailableError, stream_ended
+from providers.openai_base import OpenAIBase, StreamState, error_from_payload
 from providers.tolerant import count, obj, text
 from providers.types import ChatRequest, ChatResult, Chunk, Usage
 
@@ -136,7 +136,7 @@ class ChatStreamState:
 
     def finish(self) -> Chunk:
         if self.reason is None:
-            raise ProviderUnavailableError(f"{self.name}: {STREAM_ENDED}", provider=self.name)
+            raise stream_ended(self.name)
         refused = self.refused and not self.text_seen
         return Chunk(finish_reason=normalise_finish(self.reason, refused=refused), usage=self.usage)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from providers.errors import ProviderUnavailableError
-from providers.openai_base import STREAM_ENDED, OpenAIBase, StreamState, error_from_payload
+from providers.errors import ProviderUnavailableError, stream_ended
+from providers.openai_base import OpenAIBase, StreamState, error_from_payload
 from providers.tolerant import count
 from providers.types import ChatRequest, ChatResult, Chunk, Usage
 
@@ -130,7 +130,7 @@ class ResponsesStreamState:
 
     def finish(self) -> Chunk:
         if self.final is None:
-            raise ProviderUnavailableError(f"{self.name}: {STREAM_ENDED}", provider=self.name)
+            raise stream_ended(self.name)
         return self.final
 
 

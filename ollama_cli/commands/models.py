@@ -31,11 +31,12 @@ def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
 
 def run_list(app: App) -> int:
     from ollama_cli.app import EXIT_NO_ANSWER, UsageError, run_async
+    from ollama_cli.settings import unknown_provider
     from providers.errors import ProviderError
 
     name = app.args.name or app.options.provider or app.config.router.chain[0]
     if name not in app.config.providers:
-        raise UsageError(f"unknown provider {name!r} (known: {', '.join(app.config.providers)})")
+        raise UsageError(unknown_provider(name, app.config.providers))
     cfg = app.config.providers[name]
     if cfg.key_required and cfg.resolve_key(app.environ) is None:
         app.error(f"{name}: {cfg.key_env} is not set")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ollama_cli.conversation import Conversation
 from ollama_cli.repl.slash import EndSession, SlashRegistry
 from ollama_cli.repl.turn import retry
+from ollama_cli.settings import unknown_provider
 
 if TYPE_CHECKING:
     from ollama_cli.repl.state import ReplState
@@ -47,7 +48,7 @@ async def choose_provider(state: ReplState, arg: str) -> None:
         state.say(f"provider: {name} ({model}); known: {', '.join(providers)}")
         return
     if arg not in providers:
-        state.say(f"unknown provider {arg!r} (known: {', '.join(providers)})")
+        state.say(unknown_provider(arg, providers))
         return
     state.choose(provider=arg)
     state.models.want(arg)
@@ -143,7 +144,7 @@ async def system_prompt(state: ReplState, arg: str) -> None:
 async def retry_last(state: ReplState, arg: str) -> None:
     providers = state.app.config.providers
     if arg and arg not in providers:
-        state.say(f"unknown provider {arg!r} (known: {', '.join(providers)})")
+        state.say(unknown_provider(arg, providers))
         return
     await retry(state, arg or None)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator
 
 from providers.base import BaseProvider
-from providers.errors import ProviderError, ProviderUnavailableError
+from providers.errors import ProviderError, ProviderUnavailableError, stream_ended
 from providers.types import ChatRequest, Chunk
 
 
@@ -42,9 +42,7 @@ async def provider_chunks(
             f"{name}: unexpected {type(exc).__name__}: {exc}", provider=name
         ) from exc
     if not finished:
-        raise ProviderUnavailableError(
-            f"{name}: stream ended before the answer was finished", provider=name
-        )
+        raise stream_ended(name)
 
 
 async def _aclose(agen: AsyncIterator[Chunk]) -> None:

@@ -18,7 +18,6 @@ from providers.errors import (
     ProviderUnavailableError,
     ProviderUnreachableError,
     RateLimitError,
-    StreamInterruptedError,
     UnsupportedParameterError,
 )
 
@@ -42,7 +41,6 @@ POLICY: dict[type[ProviderError], Rule] = {
     BadRequestError:          Rule(False, False, False),
     # Asked again once without the parameter (walk.py); if that fails too, the user's.
     UnsupportedParameterError: Rule(False, False, False),
-    StreamInterruptedError:   Rule(False, True, True),
 }  # fmt: skip
 
 UNKNOWN = Rule(False, True, True)

@@ -19,6 +19,7 @@ from ollama_cli.config import Config, ProviderConfig, RouterSettings
 from ollama_cli.router.cooldown import CooldownStore
 from ollama_cli.router.types import RouteRequest, RouteResult, UnknownProviderError
 from ollama_cli.router.walk import ChainWalk, Notify, Step
+from ollama_cli.settings import unknown_provider
 from providers.base import BaseProvider
 from providers.errors import ProviderUnavailableError
 from providers.registry import ProviderLoadError, ProviderRegistry
@@ -64,8 +65,7 @@ class ProviderRouter:
         try:
             return self.config.providers[name]
         except KeyError:
-            known = ", ".join(self.config.providers)
-            raise UnknownProviderError(f"unknown provider {name!r} (known: {known})") from None
+            raise UnknownProviderError(unknown_provider(name, self.config.providers)) from None
 
     def provider(self, name: str) -> BaseProvider:
         """The provider instance for ``name``, built on first use."""
