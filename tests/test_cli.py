@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ HEAVY = (
 )
 
 
-def cli(home: Path, *args: str, stdin: str | bytes | None = None, timeout: float = 60, **env: str):  # type: ignore[no-untyped-def]
+def cli(home: Path, *args: str, stdin: str | bytes | None = None, timeout: float = 60, **env: str):
     data = stdin.encode() if isinstance(stdin, str) else stdin
     return subprocess.run(
         [sys.executable, "-m", "ollama_cli", *args],
@@ -217,6 +218,32 @@ def test_providers_list_json_checks_all_six_concurrently(cli_home: Path) -> None
     # long the whole takes is bench/providers_list.py's goal.
     assert hanging.connections == 2 and hanging.peak_open_connections == 2
     assert b"sk-canary-123" not in out.stdout + out.stderr
+
+
+def test_config_show_is_toml_and_with_json_the_same_settings_as_json(cli_home: Path) -> None:
+    path = write_config(
+        cli_home,
+        '[router]\nretries = 3\n[providers."my.vllm"]\ntype = "openai-compatible"\n'
+        'base_url = "http://127.0.0.1:9/v1"\ndefault_model = "m"\napi_key = "sk-canary-789"\n',
+    )
+    path.chmod(0o600)
+    text, as_json = cli(cli_home, "config", "show"), cli(cli_home, "config", "show", "--json")
+    assert text.returncode == as_json.returncode == 0
+    data = json.loads(as_json.stdout)
+    assert data["router"]["retries"] == 3 and data["providers"]["my.vllm"]["api_key"] == "set"
+    lines = text.stdout.decode().splitlines()
+    assert lines[0] == f"# {path}" and "# api_key: set" in lines
+    # The text form reads back as the same settings, less what is not set and the key.
+    for table in data["providers"].values():
+        for key in [k for k, v in table.items() if v is None or k == "api_key"]:
+            del table[key]
+    del data["path"]
+    assert tomllib.loads(text.stdout.decode()) == {
+        "router": data["router"],
+        "history": data["history"],
+        "providers": data["providers"],
+    }
+    assert b"sk-canary-789" not in text.stdout + as_json.stdout
 
 
 def test_models_list_for_ollama(cli_home: Path) -> None:

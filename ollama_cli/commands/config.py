@@ -38,8 +38,20 @@ def run_path(app: App) -> int:
 
 
 def run_show(app: App) -> int:
+    """The settings in force, redacted once (``shown``): as TOML, or with ``--json`` as JSON."""
+    data = shown(app)
+    if app.args.json:
+        json.dump(data, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(as_toml(data))
+    return 0
+
+
+def shown(app: App) -> dict[str, Any]:
+    """What ``config show`` prints, in either form: keys only as "set"/"not set"."""
     config = app.config
-    data: dict[str, Any] = {
+    return {
         "path": str(config.path) if config.path else None,
         "router": {
             k: list(v) if isinstance(v, tuple) else v for k, v in config.router.__dict__.items()
@@ -60,9 +72,28 @@ def run_show(app: App) -> int:
             for name, p in config.providers.items()
         },
     }
-    json.dump(data, sys.stdout, indent=2)
-    sys.stdout.write("\n")
-    return 0
+
+
+def as_toml(data: dict[str, Any]) -> str:
+    """``shown`` as the TOML a user would write (a value that is not set is left out). Whether
+    a key is set stays a comment: pasted back, ``api_key = "set"`` would be a key."""
+    lines = [f"# {data['path']}" if data["path"] else "# no config file: the defaults are in force"]
+    tables = {"router": data["router"], "history": data["history"]}
+    tables |= {f"providers.{_toml_key(n)}": t for n, t in data["providers"].items()}
+    for name, table in tables.items():
+        lines += ["", f"[{name}]"]
+        for key, value in table.items():
+            if key == "api_key":
+                lines.append(f"# api_key: {value}")
+            elif value is not None:
+                lines.append(f"{_toml_key(key)} = {json.dumps(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_key(key: str) -> str:
+    """A bare key when TOML allows one, else a quoted one (JSON strings are TOML strings)."""
+    bare = key and all(c.isascii() and (c.isalnum() or c in "_-") for c in key)
+    return key if bare else json.dumps(key)
 
 
 def run_init(app: App) -> int:
