@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from ollama_cli import app
 from ollama_cli.cli import build_parser
 from ollama_cli.completion import walk
 from ollama_cli.config import (
@@ -28,6 +29,8 @@ from ollama_cli.config import (
     RouterSettings,
     load_config,
 )
+from ollama_cli.repl.handlers import COMMANDS
+from ollama_cli.router.health import STATUSES
 from ollama_cli.router.policy import POLICY
 from providers import errors
 from providers.builtins import BUILTIN_PROVIDERS, BUILTIN_TYPES
@@ -45,8 +48,11 @@ OURS = [
         "routing",
         "adding-a-provider",
         "troubleshooting",
+        "design",
+        "style",
     )
 ]
+DESIGN = DOCS / "design.md"
 
 
 def text(path: Path) -> str:
@@ -243,9 +249,7 @@ def test_the_routing_table_is_the_policy() -> None:
 
 def test_the_routing_page_names_every_outcome() -> None:
     doc = text(DOCS / "routing.md")
-    classes = [c for c in vars(errors).values() if isinstance(c, type)]
-    outcomes = {c.outcome for c in classes if issubclass(c, errors.ProviderError)}
-    for outcome in outcomes - {"error"} | {"ok", "skipped_no_key", "skipped_cooldown"}:
+    for outcome in router_outcomes():
         assert f"`{outcome}`" in doc, outcome
 
 
@@ -268,6 +272,8 @@ INDIRECT = (
     "malformed JSON in the response",
     "invalid UTF-8 in the stream",
     "cooling down for",  # router skip reason
+    "stream ended before the answer was finished",  # providers.errors.stream_ended
+    "unknown provider",  # ollama_cli.settings.unknown_provider
     "HTTP 401",  # providers.http.error_for_status, by status
     "HTTP 403",
     "HTTP 404",
@@ -438,3 +444,86 @@ def test_every_link_resolves(doc: Path) -> None:
             if anchor not in {slug(h) for h in headings}:
                 broken.append(target)
     assert broken == []
+
+
+def design_section(heading: str) -> str:
+    """The text of design.md under the ``##``/``###`` heading that starts with ``heading``."""
+    found = [body for head, body in sections(text(DESIGN)).items() if head.startswith(heading)]
+    assert len(found) == 1, heading
+    return found[0]
+
+
+def paragraph(markdown: str, start: str) -> str:
+    """The paragraph of ``markdown`` that begins with ``start``."""
+    found = [p for p in re.split(r"\n\s*\n", markdown) if p.startswith(start)]
+    assert len(found) == 1, start
+    return found[0]
+
+
+def router_outcomes() -> set[str]:
+    """Every outcome the code can put in a trace: the error types' and the router's own."""
+    classes = [c for c in vars(errors).values() if isinstance(c, type)]
+    found = {c.outcome for c in classes if issubclass(c, errors.ProviderError)} - {"error"}
+    for path in (ROOT / "ollama_cli" / "router").glob("*.py"):
+        for node in ast.walk(ast.parse(text(path))):
+            value = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(value, str) and re.fullmatch(r"ok|interrupted|skipped_[a-z_]+", value):
+                found.add(value)
+    return found
+
+
+def test_the_design_names_every_outcome_and_no_other() -> None:
+    named = paragraph(design_section("## Commands"), "Outcomes:")
+    assert set(re.findall(r"`([a-z_]+)`", named)) == router_outcomes()
+
+
+def test_the_design_states_the_exit_codes() -> None:
+    named = paragraph(design_section("## Commands"), "Exit codes")
+    codes = {v for k, v in vars(app).items() if k.startswith("EXIT_") and isinstance(v, int)}
+    assert {int(n) for n in re.findall(r"\b(\d+) [a-z]", named)} == codes
+
+
+def test_the_design_taxonomy_is_the_error_module() -> None:
+    taxonomy = design_section("### Error taxonomy")
+    tabled = {r["error"].strip("`").split("(")[0] for r in table_rows(taxonomy)}
+    classes = {
+        name
+        for name, c in vars(errors).items()
+        if isinstance(c, type) and issubclass(c, errors.ProviderError)
+    }
+    assert tabled <= classes
+    assert {c for c in classes - tabled if f"`{c}`" not in taxonomy} == {"ProviderError"}
+
+
+def test_the_design_config_example_is_real_and_keeps_the_defaults(tmp_path: Path) -> None:
+    block = re.search(r"```toml\n(.*?)```", design_section("## Configuration"), flags=re.S)
+    assert block is not None
+    path = tmp_path / "config.toml"
+    path.write_text(block.group(1))
+    path.chmod(0o600)
+    config = load_config(path, environ={})
+    assert config.router == RouterSettings()
+    assert {k for k, _ in example_keys(block.group(1), "router")} == set(ROUTER_KEYS)
+
+
+def example_keys(toml: str, section: str) -> list[tuple[str, str]]:
+    """``key = value`` lines of ``[section]`` in a TOML text, in order."""
+    body = re.search(rf"^\[{re.escape(section)}\]\n(.*?)(?=^\[|\Z)", toml, flags=re.M | re.S)
+    assert body is not None, section
+    return re.findall(r"^(\w+) = (.*)$", body.group(1), flags=re.M)
+
+
+def test_the_design_names_every_command_status_and_slash_command() -> None:
+    commands = design_section("## Commands")
+    top = walk(build_parser())[0]
+    assert {n.name for n in top.subcommands} <= set(re.findall(r"`([a-z]+)[ `]", commands))
+    statuses = paragraph(commands, "`providers list")
+    assert set(re.findall(r"`([a-z_]+)`", statuses)) >= set(STATUSES)
+    slash = set(re.findall(r"/([a-z]+)", paragraph(commands, "`chat`")))
+    assert slash == {c.name for c in COMMANDS}
+
+
+def test_the_design_provider_table_is_the_built_ins() -> None:
+    rows = table_rows(design_section("## Providers"))
+    named = {r["name"]: r["type"] for r in rows if not r["name"].startswith("(")}
+    assert named == {n: p.type for n, p in BUILTIN_PROVIDERS.items()}
