@@ -11,12 +11,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 
 @dataclass(frozen=True)
@@ -114,9 +115,25 @@ class CooldownStore:
             yield
             return
         try:
+            _hold(lock)
+            yield
+        finally:
+            lock.close()  # releases the lock
+
+
+def _hold(lock: IO[str]) -> None:
+    """Wait for the exclusive lock on ``lock``'s file: ``flock`` on POSIX, ``msvcrt``'s byte
+    lock on Windows. A file system that cannot lock (or a lock still held after msvcrt's
+    ten one-second tries) means no lock: cooldowns are an optimisation, never a failure."""
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            lock.seek(0)
+            msvcrt.locking(lock.fileno(), msvcrt.LK_LOCK, 1)
+        else:
             import fcntl
 
             fcntl.flock(lock, fcntl.LOCK_EX)
-            yield
-        finally:
-            lock.close()
+    except OSError:
+        pass

@@ -45,8 +45,11 @@ class _Runner:
         assert self.task is not None
         if not self.task.done():
             self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await self.task
+        # Wait for it to end without taking on its error or swallowing our own cancellation
+        # (suppressing BaseException here would also eat a Ctrl-C aimed at this task).
+        await asyncio.wait({self.task})
+        if not self.task.cancelled():
+            self.task.exception()  # retrieved: recorded by the walk already, or it lost
         aclose = getattr(self.chunks, "aclose", None)
         if aclose is not None:
             with contextlib.suppress(Exception):
