@@ -88,7 +88,7 @@ def test_history_lives_at_the_app_paths_location(clean_environ: Path) -> None:
     assert (clean_environ / "history.sqlite3").is_file()
 
 
-def test_title_is_first_user_line_shortened_and_can_be_set(store: HistoryStore) -> None:
+def test_title_is_first_user_line_shortened_unless_given(store: HistoryStore) -> None:
     long = "\n  Explain   the difference between " + "very " * 20 + "things\nmore"
     cid = store.new_conversation()
     store.add_message(cid, "system", "ignored for the title")
@@ -97,8 +97,6 @@ def test_title_is_first_user_line_shortened_and_can_be_set(store: HistoryStore) 
     title = store.conversation(cid).title
     assert title is not None and title.startswith("Explain the difference between very")
     assert len(title) <= 60 and title.endswith("…")
-    store.set_title(cid, "Differences")
-    assert store.conversation(cid).title == "Differences"
     given = store.new_conversation(title="Chosen")
     store.add_message(given, "user", "hello")
     assert store.conversation(given).title == "Chosen"

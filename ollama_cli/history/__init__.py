@@ -8,9 +8,9 @@ carries on without history.
 from ollama_cli.history.answer import AnswerRecorder
 from ollama_cli.history.records import (
     AnswerMeta,
-    Conversation,
     ConversationSummary,
     HistoryError,
+    StoredConversation,
     StoredMessage,
 )
 from ollama_cli.history.store import HistoryStore
@@ -18,9 +18,9 @@ from ollama_cli.history.store import HistoryStore
 __all__ = [
     "AnswerMeta",
     "AnswerRecorder",
-    "Conversation",
     "ConversationSummary",
     "HistoryError",
     "HistoryStore",
+    "StoredConversation",
     "StoredMessage",
 ]

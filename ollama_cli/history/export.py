@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ollama_cli.history.records import Conversation, StoredMessage
+from ollama_cli.history.records import StoredConversation, StoredMessage
 
 #: Bumped when the JSON shape changes incompatibly.
 JSON_FORMAT = 1
@@ -23,7 +23,7 @@ def _human(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def to_markdown(conversation: Conversation, messages: list[StoredMessage]) -> str:
+def to_markdown(conversation: StoredConversation, messages: list[StoredMessage]) -> str:
     """The conversation as Markdown: a heading per message, answers credited to their model."""
     title = conversation.title or f"Conversation {conversation.id}"
     lines = [
@@ -48,7 +48,7 @@ def _heading(message: StoredMessage) -> str:
     return heading
 
 
-def to_json(conversation: Conversation, messages: list[StoredMessage]) -> dict[str, Any]:
+def to_json(conversation: StoredConversation, messages: list[StoredMessage]) -> dict[str, Any]:
     """The conversation as a JSON-ready dict (``json.dumps`` works on it as is)."""
     return {
         "format": JSON_FORMAT,

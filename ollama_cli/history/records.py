@@ -71,7 +71,9 @@ def encode_attempts(attempts: Iterable[Mapping[str, Any] | SupportsToDict] | Non
 
 
 @dataclass(frozen=True)
-class Conversation:
+class StoredConversation:
+    """A conversation's row (``ollama_cli.conversation.Conversation`` is the live one)."""
+
     id: str
     created: float
     updated: float
@@ -79,7 +81,7 @@ class Conversation:
     system_prompt: str | None
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Conversation:
+    def from_row(cls, row: sqlite3.Row) -> StoredConversation:
         return cls(row["id"], row["created"], row["updated"], row["title"], row["system_prompt"])
 
 

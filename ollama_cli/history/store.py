@@ -30,9 +30,9 @@ from ollama_cli.history.database import (
 from ollama_cli.history.records import (
     ROLES,
     AnswerMeta,
-    Conversation,
     ConversationSummary,
     HistoryError,
+    StoredConversation,
     StoredMessage,
     new_id,
 )
@@ -181,11 +181,11 @@ class HistoryStore:
             raise HistoryError(f"no conversation matches {prefix!r}")
         raise HistoryError(f"{prefix!r} matches {len(ids)} conversations: be more specific")
 
-    def conversation(self, conversation_id: str) -> Conversation:
+    def conversation(self, conversation_id: str) -> StoredConversation:
         rows = self._db.query("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
         if not rows:
             raise HistoryError(f"no conversation {conversation_id!r}")
-        return Conversation.from_row(rows[0])
+        return StoredConversation.from_row(rows[0])
 
     def messages(self, conversation_id: str) -> list[StoredMessage]:
         """The conversation's messages in order (an unknown id is a ``HistoryError``)."""
@@ -195,10 +195,10 @@ class HistoryStore:
         )
         return [StoredMessage.from_row(row) for row in rows]
 
-    def last_conversation(self) -> Conversation | None:
+    def last_conversation(self) -> StoredConversation | None:
         """The most recently updated conversation (for ``--continue``), if any."""
         rows = self._db.query("SELECT * FROM conversations ORDER BY updated DESC LIMIT 1")
-        return Conversation.from_row(rows[0]) if rows else None
+        return StoredConversation.from_row(rows[0]) if rows else None
 
     def list_conversations(self, limit: int = 20) -> list[ConversationSummary]:
         """The most recently updated conversations first: one index walk, no counting."""
@@ -219,14 +219,6 @@ class HistoryStore:
         """Delete a conversation; its messages go with it (ON DELETE CASCADE)."""
         with self._db.transaction() as conn:
             cur = conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
-            if cur.rowcount == 0:
-                raise HistoryError(f"no conversation {conversation_id!r}")
-
-    def set_title(self, conversation_id: str, title: str) -> None:
-        with self._db.transaction() as conn:
-            cur = conn.execute(
-                "UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id)
-            )
             if cur.rowcount == 0:
                 raise HistoryError(f"no conversation {conversation_id!r}")
 

@@ -230,14 +230,13 @@ async def save(state: ReplState, arg: str) -> None:
 def conversation_markdown(conversation: Conversation) -> str:
     """The stored export when there is one; else the same format from the context."""
     from ollama_cli.history import export
-    from ollama_cli.history.records import Conversation as Record
-    from ollama_cli.history.records import StoredMessage
+    from ollama_cli.history.records import StoredConversation, StoredMessage
 
     store, cid = conversation.store, conversation.id
     if store is not None and cid is not None:
         return store.to_markdown(cid)
     now = time.time()
-    record = Record("unsaved", now, now, None, conversation.system)
+    record = StoredConversation("unsaved", now, now, None, conversation.system)
     messages = [
         StoredMessage(i, "unsaved", i, now, m.role, m.content)
         for i, m in enumerate(conversation.messages)
