@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ollama_cli.cli import build_parser, main
-from ollama_cli.completion import SHELLS, flag_values, script, walk
+from ollama_cli.commands.completion_script import SHELLS, flag_values, script, walk
 from tests.conftest import subprocess_env
 
 #: (words typed, the word being completed last) → what must be offered, exactly.

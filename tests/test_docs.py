@@ -21,7 +21,7 @@ import pytest
 
 from ollama_cli import app
 from ollama_cli.cli import build_parser
-from ollama_cli.completion import walk
+from ollama_cli.commands.completion_script import walk
 from ollama_cli.config import (
     HISTORY_KEYS,
     PROVIDER_KEYS,

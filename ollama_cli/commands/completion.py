@@ -43,7 +43,7 @@ def run(app: App) -> int:
 
         raise UsageError("which shell? ollama-cli completion bash|zsh|fish")
     from ollama_cli.cli import build_parser
-    from ollama_cli.completion import script
+    from ollama_cli.commands.completion_script import script
 
     print(script(app.args.shell, build_parser()), end="")
     return 0

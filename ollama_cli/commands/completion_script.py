@@ -1,7 +1,8 @@
 """Shell completion scripts generated from the argparse parser (``ollama-cli completion``).
 
-Kept apart from the command module so that ``--help`` and ``--version``, which import every
-command module, never load this generator or ``dataclasses``.
+Beside its command (``commands/completion.py``) but not in it, so that ``--help`` and
+``--version``, which import every command module, never load this generator or
+``dataclasses``.
 """
 
 from __future__ import annotations
