@@ -26,6 +26,7 @@ from providers.errors import (
 from providers.registry import ENTRY_POINT_GROUP, ProviderLoadError, ProviderRegistry
 from providers.spec import ProviderSpec
 from providers.types import (
+    Attachment,
     ChatRequest,
     ChatResult,
     Chunk,
@@ -37,6 +38,7 @@ from providers.types import (
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "Attachment",
     "BadRequestError",
     "BaseProvider",
     "ChatRequest",

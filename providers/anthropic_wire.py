@@ -14,7 +14,7 @@ from typing import Any
 from providers.errors import ProviderError, ProviderUnavailableError, stream_ended
 from providers.http import codes_in, error_detail, error_for_status
 from providers.tolerant import count, iso_date, nonempty, obj
-from providers.types import CAPABILITIES, ChatRequest, ChatResult, Chunk, ModelInfo, Usage
+from providers.types import CAPABILITIES, ChatRequest, ChatResult, Chunk, Message, ModelInfo, Usage
 from providers.wording import codes_of, error_class, make_error
 
 #: The API requires ``max_tokens``; used when neither the request nor the config sets it.
@@ -39,7 +39,7 @@ def build_body(request: ChatRequest, options: Mapping[str, Any], *, stream: bool
     body: dict[str, Any] = {
         "model": request.model,
         "max_tokens": max_tokens,
-        "messages": [{"role": m.role, "content": m.content} for m in request.turns],
+        "messages": [{"role": m.role, "content": content(m)} for m in request.turns],
     }
     if request.system is not None:
         body["system"] = request.system
@@ -48,6 +48,26 @@ def build_body(request: ChatRequest, options: Mapping[str, Any], *, stream: bool
     if stream:
         body["stream"] = True
     return body
+
+
+def content(message: Message) -> str | list[dict[str, Any]]:
+    """A message's ``content``: its text, or image/document blocks then a text block.
+
+    Blocks as the SDK's ``ImageBlockParam`` / ``DocumentBlockParam`` with a base64 source
+    (anthropic 2.16.0); the docs advise images before the text that refers to them.
+    """
+    if not message.attachments:
+        return message.content
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "document" if part.kind == "pdf" else "image",
+            "source": {"type": "base64", "media_type": part.media_type, "data": part.base64},
+        }
+        for part in message.attachments
+    ]
+    if message.content:
+        blocks.append({"type": "text", "text": message.content})
+    return blocks
 
 
 def finish_reason(stop_reason: Any) -> str:

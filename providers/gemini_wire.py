@@ -25,7 +25,7 @@ from providers.errors import (
 )
 from providers.http import error_detail, error_for_status
 from providers.tolerant import count, items, nonempty, obj
-from providers.types import ChatRequest, Chunk, ModelInfo, Usage
+from providers.types import ChatRequest, Chunk, Message, ModelInfo, Usage
 from providers.wording import codes_of, make_error
 
 API_VERSION = "v1beta"
@@ -71,9 +71,9 @@ def build_body(request: ChatRequest) -> dict[str, Any]:
         role = "model" if message.role == "assistant" else "user"
         if contents and contents[-1]["role"] == role:
             # Gemini wants user and model turns to alternate: merge neighbours.
-            contents[-1]["parts"].append({"text": message.content})
+            contents[-1]["parts"].extend(parts(message))
         else:
-            contents.append({"role": role, "parts": [{"text": message.content}]})
+            contents.append({"role": role, "parts": parts(message)})
     body: dict[str, Any] = {"contents": contents}
     if request.system is not None:
         body["systemInstruction"] = {"parts": [{"text": request.system}]}
@@ -85,6 +85,22 @@ def build_body(request: ChatRequest) -> dict[str, Any]:
     if config:
         body["generationConfig"] = config
     return body
+
+
+def parts(message: Message) -> list[dict[str, Any]]:
+    """A message's parts: images and PDFs as ``inline_data`` blobs, then its text.
+
+    Spelled as the REST reference's examples spell them (``inline_data``, ``mime_type``,
+    standard base64); google-genai 3.6.1 sends ``inlineData`` and base64url, which the
+    API's JSON parser takes as the same field and bytes.
+    """
+    blobs: list[dict[str, Any]] = [
+        {"inline_data": {"mime_type": part.media_type, "data": part.base64}}
+        for part in message.attachments
+    ]
+    if message.content or not blobs:
+        blobs.append({"text": message.content})
+    return blobs
 
 
 def normalise_finish(reason: str) -> str:

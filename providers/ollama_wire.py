@@ -18,7 +18,7 @@ from providers.errors import (
 )
 from providers.http import codes_in, error_detail, error_for_status, json_object
 from providers.tolerant import count, nonempty, obj
-from providers.types import ChatRequest, ChatResult, Chunk, ModelInfo, Usage
+from providers.types import ChatRequest, ChatResult, Chunk, Message, ModelInfo, Usage
 from providers.wording import error_class, make_error
 
 #: Ollama's ``done_reason`` values onto ours; "load"/"unload" (empty requests) become "other".
@@ -29,7 +29,7 @@ def build_chat_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
     """The ``/api/chat`` request body; system messages stay in place with role system."""
     body: dict[str, Any] = {
         "model": request.model,
-        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        "messages": [chat_message(m) for m in request.messages],
         "stream": stream,
     }
     options: dict[str, Any] = {}
@@ -40,6 +40,16 @@ def build_chat_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
     if options:
         body["options"] = options
     return body
+
+
+def chat_message(message: Message) -> dict[str, Any]:
+    """One ``/api/chat`` message; images go base64 in ``images`` (ollama 0.6.3's
+    ``Message.images``). Ollama takes no PDFs: the router never sends it one."""
+    data: dict[str, Any] = {"role": message.role, "content": message.content}
+    images = [part.base64 for part in message.attachments if part.kind == "image"]
+    if images:
+        data["images"] = images
+    return data
 
 
 def finish_reason(done_reason: object) -> str:

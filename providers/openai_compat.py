@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from providers.errors import ProviderUnavailableError, stream_ended
 from providers.openai_base import OpenAIBase, StreamState, error_from_payload
 from providers.tolerant import count, obj, text
-from providers.types import ChatRequest, ChatResult, Chunk, Usage
+from providers.types import ChatRequest, ChatResult, Chunk, Message, Usage
 
 #: Vendor finish reasons → normalised ones; anything unlisted is "other".
 FINISH_REASONS = {
@@ -40,7 +40,7 @@ def build_chat_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
     """The JSON body of a chat completions call; system messages stay in place."""
     body: dict[str, Any] = {
         "model": request.model,
-        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        "messages": [{"role": m.role, "content": chat_content(m)} for m in request.messages],
     }
     # ``max_tokens``, not ``max_completion_tokens``: every compatible server knows it.
     if request.max_tokens is not None:
@@ -51,6 +51,26 @@ def build_chat_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
     return body
+
+
+def chat_content(message: Message) -> str | list[dict[str, Any]]:
+    """A message's ``content``: its text, or a text part then ``image_url`` / ``file`` parts.
+
+    Shapes as openai 3.57.0's ``ChatCompletionContentPartImageParam`` (a data URL) and
+    ``File`` (``file_data`` as a data URL, with a ``filename``).
+    """
+    if not message.attachments:
+        return message.content
+    content: list[dict[str, Any]] = []
+    if message.content:
+        content.append({"type": "text", "text": message.content})
+    for part in message.attachments:
+        if part.kind == "image":
+            content.append({"type": "image_url", "image_url": {"url": part.data_url}})
+        else:
+            file = {"filename": part.filename, "file_data": part.data_url}
+            content.append({"type": "file", "file": file})
+    return content
 
 
 def normalise_finish(reason: Any, *, refused: bool = False) -> str:

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from providers.errors import ProviderUnavailableError, stream_ended
 from providers.openai_base import OpenAIBase, StreamState, error_from_payload
 from providers.tolerant import count
-from providers.types import ChatRequest, ChatResult, Chunk, Usage
+from providers.types import ChatRequest, ChatResult, Chunk, Message, Usage
 
 #: ``incomplete_details.reason`` → normalised finish reason.
 INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "content_filter"}
@@ -24,7 +24,7 @@ def build_responses_body(request: ChatRequest, *, stream: bool) -> dict[str, Any
     """The JSON body of a Responses API call. ``store: false``: a CLI keeps its own history."""
     body: dict[str, Any] = {
         "model": request.model,
-        "input": [{"role": m.role, "content": m.content} for m in request.turns],
+        "input": [{"role": m.role, "content": input_content(m)} for m in request.turns],
         "store": False,
     }
     if request.system is not None:
@@ -36,6 +36,25 @@ def build_responses_body(request: ChatRequest, *, stream: bool) -> dict[str, Any
     if stream:
         body["stream"] = True
     return body
+
+
+def input_content(message: Message) -> str | list[dict[str, Any]]:
+    """A message's ``content``: its text, or ``input_text`` then ``input_image`` /
+    ``input_file`` parts (data URLs, as openai 3.57.0's ``ResponseInputImageParam`` and
+    ``ResponseInputFileParam``)."""
+    if not message.attachments:
+        return message.content
+    content: list[dict[str, Any]] = []
+    if message.content:
+        content.append({"type": "input_text", "text": message.content})
+    for part in message.attachments:
+        if part.kind == "image":
+            content.append({"type": "input_image", "image_url": part.data_url, "detail": "auto"})
+        else:
+            content.append(
+                {"type": "input_file", "filename": part.filename, "file_data": part.data_url}
+            )
+    return content
 
 
 def responses_usage(response: dict[str, Any]) -> Usage | None:

@@ -6,6 +6,8 @@ router, the renderer and the history store never see a vendor-specific shape.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -16,16 +18,63 @@ Lifecycle = Literal["active", "deprecated", "retired", "unknown"]
 #: Capability names a ``ModelInfo`` may carry (an empty set means "not known").
 CAPABILITIES = ("image_input", "pdf_input", "thinking")
 
+#: Media types sent as native message parts (content-sniffed, never taken from a name).
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
+PDF_TYPE = "application/pdf"
+
 #: Normalised finish reasons. Adapters map every vendor value onto one of these.
 FINISH_REASONS = ("stop", "length", "content_filter", "other")
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """An image or a PDF sent as a native part of a message, in each vendor's own shape.
+
+    Text files never become attachments: they are part of ``Message.content``, so every
+    provider (and every caller that reads ``content``) sees them. ``name`` is what the user
+    attached (a path or URL), for display and for APIs that want a file name.
+    """
+
+    name: str
+    media_type: str
+    data: bytes = field(repr=False)
+
+    @property
+    def kind(self) -> Literal["image", "pdf"]:
+        return "pdf" if self.media_type == PDF_TYPE else "image"
+
+    @property
+    def capability(self) -> str:
+        """The model capability (``ModelInfo.capabilities``) needed to read this part."""
+        return f"{self.kind}_input"
+
+    @property
+    def filename(self) -> str:
+        """The last segment of what was attached: APIs that want a file name get a bare one."""
+        last = self.name.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        return last or f"attachment.{self.kind}"
+
+    @property
+    def base64(self) -> str:
+        return base64.b64encode(self.data).decode("ascii")
+
+    @property
+    def data_url(self) -> str:
+        return f"data:{self.media_type};base64,{self.base64}"
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the bytes: the history stores each distinct attachment once."""
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
-    """One turn of a conversation."""
+    """One turn of a conversation: its text, and any images or PDFs that go with it."""
 
     role: Role
     content: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +108,11 @@ class ChatRequest:
     def turns(self) -> tuple[Message, ...]:
         """The messages without system messages, for APIs that take the system apart."""
         return tuple(m for m in self.messages if m.role != "system")
+
+    @property
+    def needs(self) -> frozenset[str]:
+        """The model capabilities the attachments need (``{"image_input"}``...); empty for text."""
+        return frozenset(a.capability for m in self.messages for a in m.attachments)
 
 
 @dataclass(frozen=True, slots=True)
