@@ -25,6 +25,7 @@ examples:
   ollama-cli chat                                  talk (REPL); /help inside
   ollama-cli complete "explain TCP slow start"     one answer, streamed
   git diff | ollama-cli complete "write a commit message"
+  ollama-cli complete -f shot.png -f src/ "why does this fail?"
   ollama-cli -p claude -m claude-haiku-4-5 complete "hi"
   ollama-cli providers list                        which providers answer right now
 

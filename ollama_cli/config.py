@@ -20,6 +20,7 @@ from ollama_cli.paths import AppPaths
 from ollama_cli.settings import (
     HISTORY_KEYS,
     PROVIDER_KEYS,
+    READS,
     ROUTER_KEYS,
     Config,
     ConfigError,
@@ -172,7 +173,17 @@ def _provider(
         connect_timeout=_positive(raw, "connect_timeout", 5.0, where, src),
         enabled=raw.get("enabled", True),
         options={k: raw[k] for k in extra if k in raw},
+        reads=_reads(raw, where, src),
     )
+
+
+def _reads(raw: Mapping[str, Any], where: str, src: ConfigSource) -> frozenset[str]:
+    """``reads = ["image", "pdf"]`` as model capabilities (``image_input``…)."""
+    values = raw.get("reads", [])
+    if not all(isinstance(v, str) and v in READS for v in values):
+        known = ", ".join(f'"{k}"' for k in READS)
+        raise src.error(where, "reads", f"must be a list of {known}")
+    return frozenset(READS[v] for v in values)
 
 
 def _positive(

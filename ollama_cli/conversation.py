@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from providers.types import Message
+from providers.types import Attachment, Message
 
 if TYPE_CHECKING:
     from ollama_cli.app import App
@@ -59,9 +59,13 @@ class Conversation:
     def load(cls, store: HistoryStore, cid: str, system: str | None = None) -> Conversation:
         stored = store.messages(cid)
         messages = [
-            Message("user" if m.role == "user" else "assistant", m.text)
+            Message(
+                "user" if m.role == "user" else "assistant",
+                m.text,
+                store.attachments(m.attachments) if m.attachments else (),
+            )
             for m in stored
-            if m.role in ("user", "assistant") and m.text
+            if m.role in ("user", "assistant") and (m.text or m.attachments)
         ]
         record = store.conversation(cid)
         last = store.last_provider_model(cid)
@@ -74,19 +78,21 @@ class Conversation:
             last_model=last[1] if last else None,
         )
 
-    def context(self, prompt: str | None = None) -> tuple[Message, ...]:
-        """System prompt, earlier turns, and the new prompt."""
+    def context(
+        self, prompt: str | None = None, parts: tuple[Attachment, ...] = ()
+    ) -> tuple[Message, ...]:
+        """System prompt, earlier turns, and the new prompt (with its images and PDFs)."""
         head = (Message("system", self.system),) if self.system else ()
-        tail = (Message("user", prompt),) if prompt is not None else ()
+        tail = (Message("user", prompt, parts),) if prompt is not None else ()
         return (*head, *self.messages, *tail)
 
-    def add_user(self, prompt: str) -> None:
-        self.messages.append(Message("user", prompt))
+    def add_user(self, prompt: str, parts: tuple[Attachment, ...] = ()) -> None:
+        self.messages.append(Message("user", prompt, parts))
         if self.store is None:
             return
         if self.id is None:
             self.id = self.store.new_conversation(system_prompt=self.system)
-        self.store.add_message(self.id, "user", prompt)
+        self.store.add_message(self.id, "user", prompt, attachments=parts)
 
     def stream_text(self, text: str, provider: str | None, model: str | None) -> None:
         """Store streamed text as it arrives (rate-limited by the recorder)."""
@@ -133,15 +139,21 @@ def answer_meta(result: RouteResult, latency_ms: int, interrupted: bool) -> Answ
     )
 
 
-def request_for(turn: TurnOptions, conversation: Conversation, prompt: str) -> RouteRequest:
-    """The routed request for ``prompt``: the turn's flags, else whoever answered last."""
+def request_for(
+    turn: TurnOptions,
+    conversation: Conversation,
+    prompt: str,
+    parts: tuple[Attachment, ...] = (),
+) -> RouteRequest:
+    """The routed request for ``prompt`` (and its images/PDFs): the turn's flags, else
+    whoever answered last."""
     from ollama_cli.router import RouteRequest
 
     provider, model = turn.provider, turn.model
     if provider is None and model is None and conversation.last_provider:
         provider, model = conversation.last_provider, conversation.last_model
     return RouteRequest(
-        messages=conversation.context(prompt),
+        messages=conversation.context(prompt, parts),
         model=model,
         provider=provider,
         fallback=False if turn.no_fallback else None,

@@ -56,6 +56,7 @@ class TurnOptions:
     temperature: float | None = None
     no_stream: bool = False
     json: bool = False
+    files: tuple[str, ...] = ()  # -f/--file, in order
 
     @classmethod
     def build(cls, options: GlobalOptions, args: argparse.Namespace) -> TurnOptions:
@@ -67,6 +68,7 @@ class TurnOptions:
             model=options.model,
             no_fallback=options.no_fallback,
             verbose=options.verbose,
+            files=tuple(getattr(args, "files", None) or ()),
         )
         return result
 

@@ -52,6 +52,8 @@ class ProviderConfig:
     connect_timeout: float = 5.0
     enabled: bool = True
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: ``reads``: capabilities its models have when their catalog entry does not say.
+    reads: frozenset[str] = frozenset()
 
     @property
     def key_env(self) -> str | None:
@@ -113,4 +115,7 @@ PROVIDER_KEYS: dict[str, type | tuple[type, ...]] = {
     "base_url": str,
     "timeout": (int, float),
     "connect_timeout": (int, float),
+    "reads": list,
 }
+#: Values of a provider's ``reads`` key and the model capability each declares.
+READS = {"image": "image_input", "pdf": "pdf_input"}

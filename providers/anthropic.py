@@ -45,6 +45,9 @@ class AnthropicProvider(RemoteProvider):
     default_base_url: ClassVar[str | None] = "https://api.anthropic.com"
     config_fields: ClassVar[Mapping[str, type]] = {"max_tokens": int}
     pip_packages: ClassVar[tuple[str, ...]] = ("httpx", "httpx-sse")
+    input_parts: ClassVar[frozenset[str]] = frozenset({"image_input", "pdf_input"})
+    #: Every Claude model since Claude 3 reads images, and PDFs since 3.5 Sonnet.
+    input_assumed: ClassVar[bool] = True
 
     def auth_headers(self, key: str | None) -> dict[str, str]:
         return {"x-api-key": key or "", "anthropic-version": API_VERSION}

@@ -61,6 +61,12 @@ class BaseProvider:
     config_fields: ClassVar[Mapping[str, type]] = {}
     #: pip packages the provider needs beyond the core install.
     pip_packages: ClassVar[tuple[str, ...]] = ()
+    #: Message parts the wire format can carry (``"image_input"``, ``"pdf_input"``).
+    input_parts: ClassVar[frozenset[str]] = frozenset()
+    #: True when every current model of the API reads the parts it can carry, so a model
+    #: whose catalog entry does not say is taken to; False is the conservative default:
+    #: a model must be known to read a part before it is sent one.
+    input_assumed: ClassVar[bool] = False
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings

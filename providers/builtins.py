@@ -24,6 +24,7 @@ BUILTIN_TYPES: dict[str, ProviderSpec] = {
             default_base_url="http://localhost:11434",
             config_fields=(("host", "str"),),
             pip_packages=("httpx",),
+            input_parts=("image_input",),
         ),
         ProviderSpec(
             type_name="anthropic",
@@ -34,6 +35,8 @@ BUILTIN_TYPES: dict[str, ProviderSpec] = {
             default_base_url="https://api.anthropic.com",
             config_fields=(("max_tokens", "int"),),
             pip_packages=("httpx", "httpx-sse"),
+            input_parts=("image_input", "pdf_input"),
+            input_assumed=True,
         ),
         ProviderSpec(
             type_name="gemini",
@@ -43,6 +46,8 @@ BUILTIN_TYPES: dict[str, ProviderSpec] = {
             default_model="gemini-2.5-flash",
             default_base_url="https://generativelanguage.googleapis.com",
             pip_packages=("httpx", "httpx-sse"),
+            input_parts=("image_input", "pdf_input"),
+            input_assumed=True,
         ),
         ProviderSpec(
             type_name="openai",
@@ -52,6 +57,8 @@ BUILTIN_TYPES: dict[str, ProviderSpec] = {
             default_model="gpt-5-codex",
             default_base_url="https://api.openai.com/v1",
             pip_packages=("httpx", "httpx-sse"),
+            input_parts=("image_input", "pdf_input"),
+            input_assumed=True,
         ),
         ProviderSpec(
             type_name="openai-compatible",
@@ -61,6 +68,7 @@ BUILTIN_TYPES: dict[str, ProviderSpec] = {
             default_model="",
             default_base_url=None,
             pip_packages=("httpx", "httpx-sse"),
+            input_parts=("image_input", "pdf_input"),
         ),
         ProviderSpec(
             type_name="local",

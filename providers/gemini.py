@@ -45,6 +45,9 @@ class GeminiProvider(RemoteProvider):
     default_model: ClassVar[str] = "gemini-2.5-flash"
     default_base_url: ClassVar[str | None] = "https://generativelanguage.googleapis.com"
     pip_packages: ClassVar[tuple[str, ...]] = ("httpx", "httpx-sse")
+    input_parts: ClassVar[frozenset[str]] = frozenset({"image_input", "pdf_input"})
+    #: Every Gemini model reads images and PDFs as inline data.
+    input_assumed: ClassVar[bool] = True
 
     def auth_headers(self, key: str | None) -> dict[str, str]:
         return {"x-goog-api-key": (key or "").strip()}

@@ -86,6 +86,8 @@ class OllamaProvider(RemoteProvider):
     default_base_url: ClassVar[str | None] = DEFAULT_HOST
     config_fields: ClassVar[Mapping[str, type]] = {"host": str}
     pip_packages: ClassVar[tuple[str, ...]] = ("httpx",)
+    #: ``images`` on a message; only vision models read them (their catalog says so).
+    input_parts: ClassVar[frozenset[str]] = frozenset({"image_input"})
 
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)

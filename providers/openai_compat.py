@@ -171,6 +171,8 @@ class OpenAICompatibleProvider(OpenAIBase):
     default_base_url: ClassVar[str | None] = None
     pip_packages: ClassVar[tuple[str, ...]] = ("httpx", "httpx-sse")
     endpoint: ClassVar[str] = "/chat/completions"
+    #: The shapes exist; whether the served model reads them is the server's to say.
+    input_parts: ClassVar[frozenset[str]] = frozenset({"image_input", "pdf_input"})
 
     def key_is_required(self) -> bool:
         # Local servers need no key; an instance that names a required key (hf) does.

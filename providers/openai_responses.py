@@ -163,6 +163,9 @@ class OpenAIResponsesProvider(OpenAIBase):
     default_base_url: ClassVar[str | None] = "https://api.openai.com/v1"
     pip_packages: ClassVar[tuple[str, ...]] = ("httpx", "httpx-sse")
     endpoint: ClassVar[str] = "/responses"
+    input_parts: ClassVar[frozenset[str]] = frozenset({"image_input", "pdf_input"})
+    #: The Responses API's current models read images and PDFs (``input_file``).
+    input_assumed: ClassVar[bool] = True
 
     def build_body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
         return build_responses_body(request, stream=stream)

@@ -29,6 +29,8 @@ class ProviderSpec:
     supports_streaming: bool = True
     config_fields: tuple[tuple[str, str], ...] = ()
     pip_packages: tuple[str, ...] = ()
+    input_parts: tuple[str, ...] = ()
+    input_assumed: bool = False
     origin: str = "built-in"
 
     @classmethod
@@ -45,6 +47,8 @@ class ProviderSpec:
             supports_streaming=provider_cls.supports_streaming,
             config_fields=tuple((k, t.__name__) for k, t in provider_cls.config_fields.items()),
             pip_packages=tuple(provider_cls.pip_packages),
+            input_parts=tuple(sorted(provider_cls.input_parts)),
+            input_assumed=provider_cls.input_assumed,
             origin=origin,
         )
 

@@ -260,6 +260,7 @@ MESSAGE_CALLS = {
     "ConfigError",
     "HistoryError",
     "ProviderLoadError",
+    "AttachError",
 }
 #: Messages built where the extraction below cannot see them (helpers, variables).
 INDIRECT = (

@@ -17,6 +17,10 @@ import pytest
 
 from ollama_cli.history import AnswerMeta, HistoryError, HistoryStore, StoredMessage, schema
 from ollama_cli.paths import app_paths
+from providers.types import Attachment
+from tests import media
+
+PNG = Attachment("shots/red.png", "image/png", media.png())
 
 
 @pytest.fixture
@@ -187,9 +191,30 @@ def test_a_version_0_database_is_migrated(db_path: Path) -> None:
         cid = store.new_conversation()
         store.add_message(cid, "user", "hi")
     conn = sqlite3.connect(db_path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(schema.MIGRATIONS)
     assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 1
     conn.close()
+
+
+def test_a_version_1_database_gains_the_attachment_tables_and_keeps_its_turns(
+    db_path: Path,
+) -> None:
+    db_path.parent.mkdir()
+    old = schema.open_database(db_path, schema.MIGRATIONS[:1])  # as the first release left it
+    old.execute(
+        "INSERT INTO conversations (id, created, updated, message_count) VALUES ('c1', 0, 0, 1)"
+    )
+    old.execute(
+        "INSERT INTO messages (conversation_id, seq, created, role, text)"
+        " VALUES ('c1', 0, 0, 'user', 'old turn')"
+    )
+    old.close()
+    with HistoryStore(db_path) as store:
+        assert [m.text for m in store.messages("c1")] == ["old turn"]
+        store.add_message("c1", "user", "see", attachments=(PNG,))
+        stored = store.messages("c1")[1]
+        assert stored.attachments[0].media_type == "image/png"
+        assert store.attachments(stored.attachments) == (PNG,)
 
 
 def test_a_new_migration_upgrades_an_existing_database(
@@ -202,7 +227,7 @@ def test_a_new_migration_upgrades_an_existing_database(
     with HistoryStore(db_path) as store:
         assert store.conversation(cid).id == cid
     conn = sqlite3.connect(db_path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(schema.MIGRATIONS)
     assert conn.execute("SELECT pinned FROM conversations").fetchall() == [(0,)]
     conn.close()
 
@@ -216,7 +241,8 @@ def test_a_database_from_a_newer_version_is_refused_untouched(db_path: Path) -> 
     before = db_path.read_bytes()
     with pytest.raises(HistoryError) as exc:
         HistoryStore(db_path).list_conversations()
-    assert "schema version 7, newer than this ollama-cli knows (1)" in one_line_naming(exc, db_path)
+    known = f"schema version 7, newer than this ollama-cli knows ({len(schema.MIGRATIONS)})"
+    assert known in one_line_naming(exc, db_path)
     assert db_path.read_bytes() == before
 
 
@@ -504,3 +530,27 @@ def test_unknown_ids_and_roles_are_refused(store: HistoryStore) -> None:
     with pytest.raises(ValueError, match="role must be one of"):
         store.add_message(cid, "tool", "hi")
     assert store.list_conversations()[0].message_count == 0
+
+
+def test_an_attachment_is_stored_once_and_goes_with_its_last_conversation(
+    db_path: Path,
+) -> None:
+    pdf = Attachment("paper.pdf", "application/pdf", media.pdf())
+    with HistoryStore(db_path) as store:
+        first, second = store.new_conversation(), store.new_conversation()
+        store.add_message(first, "user", "look", attachments=(PNG, pdf))
+        store.add_message(first, "user", "again", attachments=(PNG,))
+        store.add_message(second, "user", "same picture", attachments=(PNG,))
+        conn = sqlite3.connect(db_path)
+        assert conn.execute("SELECT count(*) FROM attachments").fetchone()[0] == 2
+        refs = store.messages(first)[0].attachments
+        assert [(r.name, r.media_type, r.size) for r in refs] == [
+            ("shots/red.png", "image/png", len(PNG.data)),
+            ("paper.pdf", "application/pdf", len(pdf.data)),
+        ]
+        assert "- attached: shots/red.png (image/png, 69 B)" in store.to_markdown(first)
+        store.delete(first)
+        assert conn.execute("SELECT count(*) FROM attachments").fetchone()[0] == 1
+        store.delete(second)
+        assert conn.execute("SELECT count(*) FROM attachments").fetchone()[0] == 0
+        conn.close()

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def add_conversation_options(p: argparse.ArgumentParser) -> None:
-    """The flags ``chat`` and ``complete`` share: system prompt, rendering, history."""
+    """The flags ``chat`` and ``complete`` share: system prompt, rendering, history, files."""
     p.add_argument("-s", "--system", metavar="TEXT", help="system prompt")
     p.add_argument("--raw", action="store_true", help="never render markdown")
     p.add_argument(
@@ -25,3 +25,8 @@ def add_conversation_options(p: argparse.ArgumentParser) -> None:
         "--conversation", metavar="ID", help="continue conversation ID (a unique prefix is enough)"
     )
     p.add_argument("--no-history", action="store_true", help="do not store this conversation")
+    p.add_argument(
+        "-f", "--file", dest="files", action="append", default=[], metavar="PATH|URL|-",
+        help="attach a file, a directory (text files, .gitignore honoured), a URL, or - for "
+        "stdin; images and PDFs go to providers that can read them (repeatable)",
+    )  # fmt: skip

@@ -45,8 +45,9 @@ def run(app: App) -> int:
     from ollama_cli.commands.complete_turn import run_turn
     from ollama_cli.options import TurnOptions
 
-    prompt = read_prompt(app)
-    if not prompt.strip():
+    files = app.args.files
+    prompt = read_prompt(app, stdin_attached="-" in files)
+    if not prompt.strip() and not files:
         raise UsageError(
             'nothing to answer: give a prompt, e.g. ollama-cli complete "hello", or pipe text in'
         )
@@ -54,13 +55,14 @@ def run(app: App) -> int:
     return run_async(run_turn(app, TurnOptions.build(app.options, app.args), prompt))
 
 
-def read_prompt(app: App) -> str:
-    """stdin (when it is not a terminal), a blank line, then the arguments."""
+def read_prompt(app: App, *, stdin_attached: bool = False) -> str:
+    """stdin (when it is not a terminal and not attached with ``-f -``), a blank line, then
+    the arguments."""
     from ollama_cli.app import UsageError
 
     parts: list[str] = []
     stdin = sys.stdin
-    if stdin is not None and not stdin.isatty():
+    if stdin is not None and not stdin.isatty() and not stdin_attached:
         data = stdin.buffer.read(MAX_STDIN_BYTES + 1)
         if len(data) > MAX_STDIN_BYTES:
             raise UsageError(

@@ -17,18 +17,37 @@ from ollama_cli.conversation import Conversation, request_for
 from ollama_cli.options import TurnOptions
 from ollama_cli.router import RouteResult, RoutingError
 from ollama_cli.sink import make_sink
+from providers.types import Attachment
+
+
+async def attached(app: App, turn: TurnOptions, prompt: str) -> tuple[str, tuple[Attachment, ...]]:
+    """The prompt with ``-f`` text blocks before it, and the image/PDF parts (exit 2 on a
+    file that cannot be attached: nothing has been sent or stored yet)."""
+    if not turn.files:
+        return prompt, ()
+    from ollama_cli.app import UsageError
+    from ollama_cli.attach import AttachError, load_all
+
+    try:
+        bundle = await load_all(turn.files, read_stdin=sys.stdin.buffer.read)
+    except AttachError as exc:
+        raise UsageError(str(exc)) from None
+    for line in bundle.listing:
+        app.warn(f"attached {line}")
+    return bundle.prompt(prompt), tuple(bundle.parts)
 
 
 async def run_turn(app: App, turn: TurnOptions, prompt: str) -> int:
+    prompt, parts = await attached(app, turn, prompt)
     conversation = Conversation.open(app, turn)
-    request = request_for(turn, conversation, prompt)
+    request = request_for(turn, conversation, prompt, parts)
     sink = make_sink(turn, app.environ)
     # On a terminal the renderer takes the notices, so they land above its live region.
     notify = sink.notice if not turn.json and sys.stdout.isatty() else app.warn
     routed = app.router.stream(request, notify=notify)
     started = time.perf_counter()
     failed = False
-    conversation.add_user(prompt)
+    conversation.add_user(prompt, parts)
     try:
         with sink:
             sink.status(f"waiting for {request.provider or app.config.router.chain[0]}…")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ollama_cli.history.records import (
     HistoryError,
@@ -23,6 +23,7 @@ from ollama_cli.history.records import (
 from ollama_cli.history.schema import open_database
 
 Attempts = Iterable[Mapping[str, Any] | SupportsToDict]
+T = TypeVar("T")
 
 
 class Database:
@@ -47,6 +48,14 @@ class Database:
         conn = self.connection()
         try:
             return conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise self.failure(exc) from None
+
+    def read(self, reader: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a multi-query read; its sqlite3 errors become one ``HistoryError`` line."""
+        conn = self.connection()
+        try:
+            return reader(conn)
         except sqlite3.Error as exc:
             raise self.failure(exc) from None
 

@@ -6,9 +6,12 @@ thing and tests need no database. Times are UTC, ISO 8601 in JSON.
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ollama_cli.history.attachments import AttachmentRef
 from ollama_cli.history.records import StoredConversation, StoredMessage
 
 #: Bumped when the JSON shape changes incompatibly.
@@ -35,6 +38,7 @@ def to_markdown(conversation: StoredConversation, messages: list[StoredMessage])
         lines += ["", "## System", "", conversation.system_prompt]
     for message in messages:
         lines += ["", f"## {_heading(message)}", "", message.text]
+        lines += [f"- attached: {attachment_line(ref)}" for ref in message.attachments]
         if message.interrupted:
             lines += ["", "*(interrupted)*"]
     return "\n".join(lines) + "\n"
@@ -48,8 +52,23 @@ def _heading(message: StoredMessage) -> str:
     return heading
 
 
-def to_json(conversation: StoredConversation, messages: list[StoredMessage]) -> dict[str, Any]:
-    """The conversation as a JSON-ready dict (``json.dumps`` works on it as is)."""
+def attachment_line(ref: AttachmentRef) -> str:
+    """``shots/red.png (image/png, 69 B)``: how history lists an attachment."""
+    from ollama_cli.attach.load import human
+
+    return f"{ref.name} ({ref.media_type}, {human(ref.size)})"
+
+
+def to_json(
+    conversation: StoredConversation,
+    messages: list[StoredMessage],
+    blobs: Mapping[str, bytes] | None = None,
+) -> dict[str, Any]:
+    """The conversation as a JSON-ready dict (``json.dumps`` works on it as is).
+
+    ``blobs`` (attachment bytes by SHA-256) puts each attachment's ``data`` in base64, so
+    the export carries the images and PDFs themselves.
+    """
     return {
         "format": JSON_FORMAT,
         "id": conversation.id,
@@ -57,16 +76,18 @@ def to_json(conversation: StoredConversation, messages: list[StoredMessage]) -> 
         "created": _iso(conversation.created),
         "updated": _iso(conversation.updated),
         "system_prompt": conversation.system_prompt,
-        "messages": [_message_json(m) for m in messages],
+        "messages": [_message_json(m, blobs or {}) for m in messages],
     }
 
 
-def _message_json(message: StoredMessage) -> dict[str, Any]:
+def _message_json(message: StoredMessage, blobs: Mapping[str, bytes]) -> dict[str, Any]:
     data: dict[str, Any] = {
         "role": message.role,
         "text": message.text,
         "created": _iso(message.created),
     }
+    if message.attachments:
+        data["attachments"] = [_attachment_json(ref, blobs) for ref in message.attachments]
     if message.role == "assistant":
         data |= {
             "provider": message.provider,
@@ -80,4 +101,16 @@ def _message_json(message: StoredMessage) -> dict[str, Any]:
             "interrupted": message.interrupted,
             "attempts": message.attempts or [],
         }
+    return data
+
+
+def _attachment_json(ref: AttachmentRef, blobs: Mapping[str, bytes]) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": ref.name,
+        "media_type": ref.media_type,
+        "size": ref.size,
+        "sha256": ref.sha256,
+    }
+    if ref.sha256 in blobs:
+        data["data"] = base64.b64encode(blobs[ref.sha256]).decode("ascii")
     return data

@@ -11,7 +11,10 @@ import os
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ollama_cli.history.attachments import AttachmentRef
 
 #: Lowercase Crockford base32: no i, l, o or u, so an id read aloud or off a screen
 #: cannot be mistyped as a look-alike. 8 characters give 32**8 ≈ 10**12 ids.
@@ -129,9 +132,12 @@ class StoredMessage:
     finish_reason: str | None = None
     interrupted: bool = False
     attempts: list[dict[str, Any]] | None = None
+    attachments: tuple[AttachmentRef, ...] = ()
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> StoredMessage:
+    def from_row(
+        cls, row: sqlite3.Row, attachments: tuple[AttachmentRef, ...] = ()
+    ) -> StoredMessage:
         attempts = row["attempts_json"]
         return cls(
             id=row["id"],
@@ -148,6 +154,7 @@ class StoredMessage:
             finish_reason=row["finish_reason"],
             interrupted=bool(row["interrupted"]),
             attempts=json.loads(attempts) if attempts is not None else None,
+            attachments=attachments,
         )
 
 

@@ -63,6 +63,23 @@ MIGRATIONS: list[tuple[str, ...]] = [
             UNIQUE (conversation_id, seq)
         )""",
     ),
+    (
+        # Images and PDFs, once per distinct content however many messages attach them.
+        """CREATE TABLE attachments (
+            sha256     TEXT PRIMARY KEY,
+            media_type TEXT NOT NULL,
+            size       INTEGER NOT NULL,
+            data       BLOB NOT NULL
+        )""",
+        """CREATE TABLE message_attachments (
+            message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+            position   INTEGER NOT NULL,
+            name       TEXT NOT NULL,
+            sha256     TEXT NOT NULL REFERENCES attachments (sha256),
+            PRIMARY KEY (message_id, position)
+        )""",
+        "CREATE INDEX message_attachments_by_sha256 ON message_attachments (sha256)",
+    ),
 ]
 
 

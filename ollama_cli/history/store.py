@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from ollama_cli.history import attachments as stored_parts
 from ollama_cli.history import export
 from ollama_cli.history.answer import AnswerRecorder
+from ollama_cli.history.attachments import AttachmentRef
 from ollama_cli.history.database import (
     Attempts,
     Database,
@@ -36,6 +38,7 @@ from ollama_cli.history.records import (
     StoredMessage,
     new_id,
 )
+from providers.types import Attachment
 
 
 class HistoryStore:
@@ -95,8 +98,10 @@ class HistoryStore:
         finish_reason: str | None = None,
         interrupted: bool = False,
         attempts: Attempts | None = None,
+        attachments: Sequence[Attachment] = (),
     ) -> int:
-        """Store one whole message, committed before returning; returns its id."""
+        """Store one whole message (and its images/PDFs, each blob once), committed before
+        returning; returns its id."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         meta = AnswerMeta(
@@ -105,7 +110,9 @@ class HistoryStore:
         )  # fmt: skip
         columns = {"provider": provider, "model": model, **meta.columns()}
         with self._db.transaction() as conn:
-            return insert_message(conn, conversation_id, role, text, columns)
+            message_id = insert_message(conn, conversation_id, role, text, columns)
+            stored_parts.insert(conn, message_id, attachments)
+            return message_id
 
     def begin_answer(
         self, conversation_id: str, text: str = "", *, provider: str | None, model: str | None
@@ -193,7 +200,12 @@ class HistoryStore:
         rows = self._db.query(
             "SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq", (conversation_id,)
         )
-        return [StoredMessage.from_row(row) for row in rows]
+        refs = self._db.read(lambda conn: stored_parts.refs_of(conn, conversation_id))
+        return [StoredMessage.from_row(row, tuple(refs.get(row["id"], ()))) for row in rows]
+
+    def attachments(self, refs: Iterable[AttachmentRef]) -> tuple[Attachment, ...]:
+        """The stored parts behind ``refs`` (a message's ``attachments``), bytes included."""
+        return self._db.read(lambda conn: stored_parts.load(conn, refs))
 
     def last_conversation(self) -> StoredConversation | None:
         """The most recently updated conversation (for ``--continue``), if any."""
@@ -221,6 +233,7 @@ class HistoryStore:
             cur = conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
             if cur.rowcount == 0:
                 raise HistoryError(f"no conversation {conversation_id!r}")
+            stored_parts.delete_orphans(conn)
 
     def last_provider_model(self, conversation_id: str) -> tuple[str, str | None] | None:
         """Who answered last, so a continued conversation can start there."""
@@ -241,4 +254,9 @@ class HistoryStore:
         )
 
     def to_json(self, conversation_id: str) -> dict[str, Any]:
-        return export.to_json(self.conversation(conversation_id), self.messages(conversation_id))
+        """The export, with each attachment's bytes (base64) so it can be read back whole."""
+        messages = self.messages(conversation_id)
+        parts = self.attachments(ref for m in messages for ref in m.attachments)
+        return export.to_json(
+            self.conversation(conversation_id), messages, {p.digest: p.data for p in parts}
+        )

@@ -14,8 +14,10 @@ from prompt_toolkit.document import Document
 
 from ollama_cli.repl.slash import SlashRegistry
 
-#: A value to offer and a short description shown beside it ("" for none).
-Source = Callable[[], Iterable[tuple[str, str]]]
+#: Values to offer, each with a short description shown beside it ("" for none); or a
+#: completer of its own for arguments that are not a list of names (paths), which gets
+#: the word being typed.
+Source = Callable[[], Iterable[tuple[str, str]]] | Completer
 
 
 class ReplCompleter(Completer):
@@ -36,6 +38,10 @@ class ReplCompleter(Completer):
         command = self.commands.find(word)
         source = self.sources.get(command.complete or "") if command else None
         arg = arg.lstrip()
+        if isinstance(source, Completer):  # completes every argument, e.g. /file a.png b/
+            last = arg.rsplit(" ", 1)[-1]
+            yield from source.get_completions(Document(last), complete_event)
+            return
         if source is None or " " in arg:
             return
         yield from matching(arg, source())

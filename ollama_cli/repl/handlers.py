@@ -140,6 +140,28 @@ async def system_prompt(state: ReplState, arg: str) -> None:
         state.say("system prompt set", dim=True)
 
 
+@COMMANDS.command(
+    "file", "attach files, directories or URLs to your next message", args="PATH…", complete="path"
+)
+async def attach_files(state: ReplState, arg: str) -> None:
+    import shlex
+
+    from ollama_cli.attach import AttachError, load_all
+
+    if not arg:
+        listing = state.pending.listing
+        state.say("attached: " + "; ".join(listing) if listing else "nothing attached yet")
+        return
+    try:
+        bundle = await load_all(shlex.split(arg))
+    except (AttachError, ValueError) as exc:  # ValueError: unbalanced quotes
+        state.say(str(exc))
+        return
+    state.pending.add(bundle)
+    for line in bundle.listing:
+        state.say(f"attached {line} (sent with your next message)", dim=True)
+
+
 @COMMANDS.command("retry", "answer the last message again", args="[PROVIDER]", complete="provider")
 async def retry_last(state: ReplState, arg: str) -> None:
     providers = state.app.config.providers
@@ -207,6 +229,8 @@ def show_messages(state: ReplState, conversation: Conversation) -> None:
     for message in conversation.messages:
         if message.role == "user":
             state.say(f">>> {message.content}")
+            for part in message.attachments:
+                state.say(f"    attached {part.name} ({part.media_type})", dim=True)
             continue
         with make_renderer(state.console, raw=state.raw, notices=state.console) as renderer:
             renderer.feed(message.content)

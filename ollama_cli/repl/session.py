@@ -28,7 +28,7 @@ from ollama_cli.repl.keys import key_bindings, unwrap_block
 from ollama_cli.repl.slash import EndSession
 from ollama_cli.repl.state import ReplState
 from ollama_cli.repl.toolbar import toolbar_text
-from ollama_cli.repl.turn import answer
+from ollama_cli.repl.turn import answer, take_pending
 
 if TYPE_CHECKING:
     from prompt_toolkit.input import Input
@@ -44,7 +44,24 @@ CONTINUATION = "... "
 async def run_repl(app: App, turn: TurnOptions) -> int:
     """``ollama-cli chat``."""
     state = ReplState.start(app, turn)
+    await attach_flag_files(state)
     return await repl_loop(state, build_session(state))
+
+
+async def attach_flag_files(state: ReplState) -> None:
+    """``chat -f``: attached to the first message, or exit 2 before the prompt comes up."""
+    files = state.turn.files
+    if not files:
+        return
+    from ollama_cli.app import UsageError
+    from ollama_cli.attach import AttachError, load_all
+
+    try:
+        state.pending = await load_all(files)
+    except AttachError as exc:
+        raise UsageError(str(exc)) from None
+    for line in state.pending.listing:
+        state.say(f"attached {line} (sent with your first message)", dim=True)
 
 
 def build_session(
@@ -94,7 +111,14 @@ def sources(state: ReplState) -> dict[str, Source]:
         rows = store.list_conversations(limit=50) if store is not None else []
         return [(r.id, r.title or "") for r in rows]
 
-    return {"provider": providers, "model": models, "conversation": conversations}
+    from prompt_toolkit.completion import PathCompleter
+
+    return {
+        "provider": providers,
+        "model": models,
+        "conversation": conversations,
+        "path": PathCompleter(expanduser=True),
+    }
 
 
 async def repl_loop(state: ReplState, session: PromptSession[str], *, signals: bool = True) -> int:
@@ -169,7 +193,8 @@ async def act(state: ReplState, line: str) -> bool:
             text = unwrap_block(line)
             text = text[1:] if text.startswith("//") else text
             if text.strip():
-                await answer(state, text)
+                message, parts = take_pending(state, text)
+                await answer(state, message, parts=parts)
     except EndSession:
         return False
     except HistoryError as exc:

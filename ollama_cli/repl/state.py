@@ -12,7 +12,9 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
+from ollama_cli.attach import Bundle
 from ollama_cli.conversation import Conversation
+from providers.types import Attachment
 
 if TYPE_CHECKING:
     import asyncio
@@ -68,6 +70,8 @@ class ReplState:
     unanswered: str | None = None  # the last prompt, if it got no text: what /retry resends
     renderer: StreamRenderer | None = None  # set while an answer streams
     busy: asyncio.Task[bool] | None = None  # the line being handled: what Ctrl-C cancels
+    pending: Bundle = field(default_factory=Bundle)  # -f and /file: sent with the next message
+    unanswered_parts: tuple[Attachment, ...] = ()  # the images/PDFs of ``unanswered``
     _console: Console | None = None
     _models: ModelCache | None = None
 

@@ -13,36 +13,54 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from ollama_cli.attach import Bundle
 from ollama_cli.conversation import request_for
 from ollama_cli.repl.state import LastAnswer
 from ollama_cli.router import RouteRequest, RoutingError
+from providers.types import Attachment
 
 if TYPE_CHECKING:
     from ollama_cli.repl.state import ReplState
     from ollama_cli.router import RouteResult
 
 
-def request(state: ReplState, prompt: str, provider: str | None = None) -> RouteRequest:
+def request(
+    state: ReplState,
+    prompt: str,
+    provider: str | None = None,
+    parts: tuple[Attachment, ...] = (),
+) -> RouteRequest:
     """The routed request for ``prompt``; ``provider`` (``/retry NAME``) goes first, at its
     default model, for this turn only."""
-    base = request_for(state.turn, state.conversation, prompt)
+    base = request_for(state.turn, state.conversation, prompt, parts)
     if provider is None or provider == state.provider:
         return replace(base, provider=state.provider, model=state.model)
     return replace(base, provider=provider, model=None)
 
 
-async def answer(state: ReplState, prompt: str, provider: str | None = None) -> None:
+def take_pending(state: ReplState, prompt: str) -> tuple[str, tuple[Attachment, ...]]:
+    """The message with what ``/file`` (or ``chat -f``) attached; nothing stays pending."""
+    bundle, state.pending = state.pending, Bundle()
+    return bundle.prompt(prompt), tuple(bundle.parts)
+
+
+async def answer(
+    state: ReplState,
+    prompt: str,
+    provider: str | None = None,
+    parts: tuple[Attachment, ...] = (),
+) -> None:
     """Ask, show and store one answer (cancel the task to interrupt it)."""
     from ollama_cli.render import make_renderer
 
     conversation = state.conversation
-    routed = state.router.stream(request(state, prompt, provider), notify=state.notify)
+    routed = state.router.stream(request(state, prompt, provider, parts), notify=state.notify)
     renderer = make_renderer(state.console, raw=state.raw, notices=state.console)
     state.fallback = None
     state.unanswered = None
     outcome = "failed"
     started = time.perf_counter()
-    conversation.add_user(prompt)
+    conversation.add_user(prompt, parts)
     renderer.start(f"waiting for {provider or state.target()[0]}…")
     state.renderer = renderer
     try:
@@ -62,7 +80,7 @@ async def answer(state: ReplState, prompt: str, provider: str | None = None) -> 
         latency = round((time.perf_counter() - started) * 1000)
         result = routed.result
         conversation.add_answer(result, latency_ms=latency, interrupted=outcome == "interrupted")
-        _settle(state, prompt, result, LastAnswer.of(result, latency, outcome))
+        _settle(state, prompt, parts, result, LastAnswer.of(result, latency, outcome))
     if outcome == "failed":
         show_failure(state, result)
     elif state.turn.verbose:
@@ -70,7 +88,13 @@ async def answer(state: ReplState, prompt: str, provider: str | None = None) -> 
     state.say("")
 
 
-def _settle(state: ReplState, prompt: str, result: RouteResult, last: LastAnswer) -> None:
+def _settle(
+    state: ReplState,
+    prompt: str,
+    parts: tuple[Attachment, ...],
+    result: RouteResult,
+    last: LastAnswer,
+) -> None:
     """Update the toolbar's record; a prompt that got no text at all leaves the context (two
     questions in a row confuse models) but stays ready for ``/retry``."""
     state.last = last
@@ -78,7 +102,7 @@ def _settle(state: ReplState, prompt: str, result: RouteResult, last: LastAnswer
         messages = state.conversation.messages
         if messages and messages[-1].role == "user":
             messages.pop()
-        state.unanswered = prompt
+        state.unanswered, state.unanswered_parts = prompt, parts
 
 
 def show_trace(state: ReplState, result: RouteResult, *, failed_only: bool = False) -> None:
@@ -97,7 +121,7 @@ def show_failure(state: ReplState, result: RouteResult) -> None:
 
 async def retry(state: ReplState, provider: str | None = None) -> None:
     """Ask the last question again, without its last answer in the context."""
-    prompt = state.unanswered
+    prompt, parts = state.unanswered, state.unanswered_parts
     messages = state.conversation.messages
     if prompt is None:
         last_user = next(
@@ -106,6 +130,6 @@ async def retry(state: ReplState, provider: str | None = None) -> None:
         if last_user is None:
             state.say("nothing to retry yet")
             return
-        prompt = messages[last_user].content
+        prompt, parts = messages[last_user].content, messages[last_user].attachments
         del messages[last_user:]
-    await answer(state, prompt, provider)
+    await answer(state, prompt, provider, parts)

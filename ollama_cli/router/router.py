@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ollama_cli.config import Config, ProviderConfig, RouterSettings
+from ollama_cli.router.capability import needs_of, too_long, unreadable
 from ollama_cli.router.cooldown import CooldownStore
 from ollama_cli.router.types import RouteRequest, RouteResult, UnknownProviderError
 from ollama_cli.router.walk import ChainWalk, Notify, Step
@@ -39,6 +40,8 @@ class ProviderRouter:
         notify: the default receiver of one-line notices (fallbacks, retries, resume
             seams) for calls that do not pass their own ``notify``; stderr when omitted.
         environ: where API keys are read from.
+        catalog: known model entries by (provider, model), for the rules that skip a
+            model that cannot read the request's parts or fit its prompt.
     """
 
     def __init__(
@@ -49,6 +52,7 @@ class ProviderRouter:
         cooldowns: CooldownStore | None = None,
         notify: Callable[[str], None] | None = None,
         environ: Mapping[str, str] | None = None,
+        catalog: Callable[[str, str], ModelInfo | None] | None = None,
     ) -> None:
         self.config = config
         self.settings: RouterSettings = config.router
@@ -57,6 +61,7 @@ class ProviderRouter:
         self.notify: Notify = notify or (lambda message: print(message, file=sys.stderr))
         self.environ = os.environ if environ is None else environ
         self._providers: dict[str, BaseProvider] = {}
+        self._catalog = catalog
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -91,18 +96,27 @@ class ProviderRouter:
         ]
         if not fallback:
             names = names[:1]
-        steps = [self._step(n, request.model if i == 0 else None) for i, n in enumerate(names)]
-        live = [s for s in steps if s.skip != "skipped_no_key"]
+        steps = [
+            self._step(n, request.model if i == 0 else None, request) for i, n in enumerate(names)
+        ]
+        live = [s for s in steps if s.skip in (None, "skipped_cooldown")]
         if live and all(s.skip == "skipped_cooldown" for s in live):
             # Every provider is cooling down: try them anyway rather than fail for sure.
             steps = [Step(s.name, s.model) if s.skip == "skipped_cooldown" else s for s in steps]
         return steps
 
-    def _step(self, name: str, model: str | None) -> Step:
+    def _step(self, name: str, model: str | None, request: RouteRequest) -> Step:
         cfg = self.config.providers[name]
         model = model or cfg.default_model
         if cfg.key_required and cfg.resolve_key(self.environ) is None:
             return Step(name, model, "skipped_no_key", f"{cfg.key_env or 'an API key'} is not set")
+        needs = needs_of(request.messages)
+        info = self.model_info(name, model) if needs or self._catalog else None
+        spec = self.registry.spec(cfg.type) if needs else None
+        if needs and (why := unreadable(needs, spec, info, model, cfg.reads)):
+            return Step(name, model, "unsupported_input", why)
+        if why := too_long(request.messages, info, model):
+            return Step(name, model, "context_too_long", why)
         remaining = self.cooldowns.remaining(name)
         if remaining > 0:
             failures = self.cooldowns.failures(name)
@@ -110,6 +124,11 @@ class ProviderRouter:
             why = f"cooling down for {remaining:.0f} s after {failures} failure{plural}"
             return Step(name, model, "skipped_cooldown", why)
         return Step(name, model)
+
+    def model_info(self, name: str, model: str) -> ModelInfo | None:
+        """What the catalog knows about ``model`` of provider ``name`` without a request
+        (None: nothing), for the input and context-window rules."""
+        return self._catalog(name, model) if self._catalog is not None else None
 
     def stream(self, request: RouteRequest, *, notify: Notify | None = None) -> RoutedStream:
         """Route ``request``; iterate the returned object for text, then read ``.result``.

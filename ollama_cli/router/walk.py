@@ -41,7 +41,7 @@ class Step:
 
     name: str
     model: str
-    skip: str | None = None  # "skipped_no_key" / "skipped_cooldown"
+    skip: str | None = None  # "skipped_no_key" / "skipped_cooldown" / "unsupported_input"…
     skip_reason: str | None = None
 
 
