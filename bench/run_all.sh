@@ -40,6 +40,7 @@ run faults.py
 run providers_list.py
 run connection_reuse.py
 run history_list.py
+run attach.py
 run render_throughput.py
 run repl_startup.py
 run import_costs.py
