@@ -75,3 +75,27 @@ def test_a_url_is_shown_without_credentials_or_query() -> None:
     assert (
         shown_url("https://u:p@h.example:8443/a/b.pdf?sig=1#x") == "https://h.example:8443/a/b.pdf"
     )
+
+
+async def test_a_big_file_is_refused_by_its_kind_without_being_read(tmp_path: Path) -> None:
+    log = tmp_path / "huge.log"
+    with log.open("wb") as f:
+        f.write(b"line\n" * 20_000)  # the first 64 KB are text
+        f.truncate(3 * 1024 * 1024 * 1024)  # 3 GB, sparse: reading it would take a while
+    with pytest.raises(AttachError, match=r"too large \(3072\.0 MB; the limit for a text "):
+        await load_all([str(log)])
+
+
+async def test_a_directory_skips_big_binaries_and_refuses_big_text(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "a.txt").write_text("a\n")
+    with (tree / "blob.png").open("wb") as f:
+        f.write(media.png())
+        f.truncate(100 * 1024 * 1024)
+    bundle = await load_all([str(tree)])
+    assert [t.name for t in bundle.texts] == [f"{tree}/a.txt"]
+    assert "1 not text" in bundle.listing[0]
+    (tree / "big.txt").write_bytes(b"x" * (1024 * 1024 + 1))
+    with pytest.raises(AttachError, match="directory too large"):
+        await load_all([str(tree)])

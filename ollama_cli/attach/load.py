@@ -8,6 +8,7 @@ in its vendor's shape. Types come from the content (``sniff``). Every failure is
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ MAX_PART_BYTES = 20 * MB
 MAX_TEXT_BYTES = 1 * MB
 #: Most files one directory may add.
 MAX_DIR_FILES = 200
+#: How much of a file is read to tell its kind before its size is checked against the cap.
+HEAD_BYTES = 64 * 1024
 #: How many file names the notice about an attached directory shows.
 LISTED = 8
 
@@ -106,16 +109,35 @@ def from_path(spec: str) -> Bundle:
     try:
         if path.is_dir():
             return from_directory(spec, path)
-        size = path.stat().st_size
-        if size > MAX_PART_BYTES:
-            raise too_large(spec, size, MAX_PART_BYTES, "an image or PDF")
-        with path.open("rb") as f:
-            data = f.read(MAX_PART_BYTES + 1)
+        data = read_capped(spec, path)
     except FileNotFoundError:
         raise AttachError(f"{spec}: no such file or directory") from None
     except OSError as exc:
         raise AttachError(f"{spec}: cannot read it ({exc.strerror or exc})") from None
     return from_bytes(spec, data)
+
+
+def read_capped(name: str, path: Path) -> bytes:
+    """The file's bytes, or ``AttachError`` naming the limit for its kind before reading
+    more than the first 64 KB of a file that is over it."""
+    with path.open("rb") as f:
+        head = f.read(HEAD_BYTES)
+        size = max(len(head), os.fstat(f.fileno()).st_size)
+        text = media_type(head, complete=False) == TEXT
+        cap, what = (MAX_TEXT_BYTES, "a text file") if text else (MAX_PART_BYTES, "an image or PDF")
+        if size > cap:
+            raise too_large(name, size, cap, what)
+        return head + f.read(cap + 1 - len(head))
+
+
+def text_head(path: Path) -> bytes | None:
+    """A directory member's bytes up to one past the text cap; None when it is not text
+    (an image or a binary is not read past its first 64 KB)."""
+    with path.open("rb") as f:
+        head = f.read(HEAD_BYTES)
+        if media_type(head, complete=False) != TEXT:
+            return None
+        return head + f.read(MAX_TEXT_BYTES + 1 - len(head))
 
 
 def from_directory(spec: str, root: Path) -> Bundle:
@@ -125,11 +147,10 @@ def from_directory(spec: str, root: Path) -> Bundle:
     total = skipped = 0
     for path in walk.files():
         try:
-            data = path.read_bytes()
+            data = text_head(path)
         except OSError:
-            skipped += 1
-            continue
-        if media_type(data) != TEXT:
+            data = None
+        if data is None or media_type(data, complete=len(data) <= MAX_TEXT_BYTES) != TEXT:
             skipped += 1
             continue
         total += len(data)

@@ -6,6 +6,8 @@ from the content: the formats' magic numbers, and strict UTF-8 without NUL bytes
 
 from __future__ import annotations
 
+import codecs
+
 from providers.types import PDF_TYPE
 
 #: Magic numbers at offset 0 and the media type they mean.
@@ -21,23 +23,24 @@ TEXT = "text/plain"
 KNOWN = "text, PNG, JPEG, WebP, GIF or PDF"
 
 
-def media_type(data: bytes) -> str | None:
+def media_type(data: bytes, *, complete: bool = True) -> str | None:
     """``image/png``, ``image/jpeg``, ``image/webp``, ``image/gif``, ``application/pdf``,
-    ``text/plain``, or None when the bytes are none of these."""
+    ``text/plain``, or None when the bytes are none of these. ``complete=False``: ``data``
+    is the head of a longer file (a UTF-8 sequence cut at its end is fine)."""
     for magic, kind in MAGIC:
         if data.startswith(magic):
             return kind
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
-    return TEXT if is_text(data) else None
+    return TEXT if is_text(data, complete=complete) else None
 
 
-def is_text(data: bytes) -> bool:
+def is_text(data: bytes, *, complete: bool = True) -> bool:
     """Strict UTF-8 with no NUL byte (a BOM is fine); empty files count as text."""
     if b"\x00" in data:
         return False
     try:
-        data.decode("utf-8")
+        codecs.getincrementaldecoder("utf-8")().decode(data, final=complete)
     except UnicodeDecodeError:
         return False
     return True
