@@ -468,7 +468,9 @@ def router_outcomes() -> set[str]:
     for path in (ROOT / "ollama_cli" / "router").glob("*.py"):
         for node in ast.walk(ast.parse(text(path))):
             value = node.value if isinstance(node, ast.Constant) else None
-            if isinstance(value, str) and re.fullmatch(r"ok|interrupted|skipped_[a-z_]+", value):
+            if isinstance(value, str) and re.fullmatch(
+                r"ok|interrupted|unsupported_input|skipped_[a-z_]+", value
+            ):
                 found.add(value)
     return found
 
