@@ -56,9 +56,10 @@ def test_a_provider_that_cannot_read_the_image_is_skipped_and_the_next_answers(
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["provider"] == "claude" and data["text"] == "I see red."
-    first = data["attempts"][0]
+    first, second = data["attempts"]
     assert first["outcome"] == "unsupported_input"
     assert first["error"] == "llama3.2 is not known to read images"
+    assert second["outcome"] == "ok" and "kind" not in second  # nothing was tried before it
     assert ollama.chat_bodies() == []  # never sent a prompt it would misread
     stderr = out.stderr.decode()
     assert f"attached {image} (image/png, 69 B)" in stderr

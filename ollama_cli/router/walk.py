@@ -75,6 +75,7 @@ class ChainWalk:
         self.result = RouteResult()
         self._stop: ProviderError | None = None
         self._last_failure: str | None = None
+        self._skipped = 0  # attempts recorded for plan skips: nothing was asked of them
 
     async def run(self) -> AsyncGenerator[str, None]:
         async with aclosing(self._walk(self.steps)) as texts:
@@ -99,6 +100,7 @@ class ChainWalk:
             index += 1
             if step.skip:
                 self._record(step, "first", step.skip, step.skip_reason, 0)
+                self._skipped += 1
                 if step is self.steps[0]:  # the provider the user wanted first: say why not
                     self._last_failure = f"{step.name} skipped ({step.skip_reason})"
                 continue
@@ -256,8 +258,8 @@ class ChainWalk:
     def kind(self) -> str:
         if self.result.text:
             return "resume"
-        tried = [a for a in self.result.attempts if not a.outcome.startswith("skipped")]
-        return "fallback" if tried else "first"
+        # Skipped providers (no key, cooling down, unreadable input) were never asked.
+        return "fallback" if len(self.result.attempts) > self._skipped else "first"
 
     def _announce(self, step: Step) -> None:
         if self._last_failure is None:
