@@ -79,6 +79,7 @@ class App:
 
     @cached_property
     def router(self) -> ProviderRouter:
+        from ollama_cli.catalog import CatalogStore
         from ollama_cli.router import ProviderRouter
         from ollama_cli.router.cooldown import CooldownStore
 
@@ -87,6 +88,7 @@ class App:
             cooldowns=CooldownStore(self.paths.cooldowns),
             notify=self.warn,
             environ=self.environ,
+            catalogs=CatalogStore(self.paths.catalogs),
         )
 
     @cached_property

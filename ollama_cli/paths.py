@@ -33,6 +33,10 @@ class AppPaths:
     def cooldowns(self) -> Path:
         return self.state_dir / "cooldowns.json"
 
+    @property
+    def catalogs(self) -> Path:
+        return self.state_dir / "catalogs"
+
 
 def app_paths(environ: os._Environ[str] | dict[str, str] | None = None) -> AppPaths:
     env = os.environ if environ is None else environ

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import httpx
 
 from providers.anthropic_wire import (
+    MAX_PAUSES,
+    PAUSE_TURN,
     StreamParser,
     build_body,
+    continued,
     http_error,
     parse_message,
     parse_models_page,
@@ -41,7 +45,7 @@ class AnthropicProvider(RemoteProvider):
     type_name: ClassVar[str] = "anthropic"
     key_envs: ClassVar[tuple[str, ...]] = ("ANTHROPIC_API_KEY",)
     key_required: ClassVar[bool] = True
-    default_model: ClassVar[str] = "claude-sonnet-4-5"
+    default_model: ClassVar[str] = "claude-sonnet-5-5"
     default_base_url: ClassVar[str | None] = "https://api.anthropic.com"
     config_fields: ClassVar[Mapping[str, type]] = {"max_tokens": int}
     pip_packages: ClassVar[tuple[str, ...]] = ("httpx", "httpx-sse")
@@ -53,14 +57,35 @@ class AnthropicProvider(RemoteProvider):
         return {"x-api-key": key or "", "anthropic-version": API_VERSION}
 
     async def chat(self, request: ChatRequest) -> ChatResult:
-        body = build_body(request, self.settings.options, stream=False)
-        data = await self._request_json("POST", MESSAGES_PATH, json=body)
-        return parse_message(self.name, data, request.model)
+        text = ""
+        for _ in range(MAX_PAUSES + 1):
+            body = build_body(continued(request, text), self.settings.options, stream=False)
+            data = await self._request_json("POST", MESSAGES_PATH, json=body)
+            result = parse_message(self.name, data, request.model)
+            text += result.text
+            if result.finish_reason != PAUSE_TURN:
+                return replace(result, text=text)
+        raise self._paused_too_often()
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        text = ""
+        for _ in range(MAX_PAUSES + 1):
+            parser = StreamParser(self.name, self.settings.api_key)
+            async with aclosing(self._stream_once(continued(request, text), parser)) as chunks:
+                async for chunk in chunks:
+                    text += chunk.text
+                    yield chunk
+            if not parser.paused:
+                return
+        raise self._paused_too_often()
+
+    async def _stream_once(
+        self, request: ChatRequest, parser: StreamParser
+    ) -> AsyncGenerator[Chunk, None]:
+        """One ``/v1/messages`` stream: its text chunks, then (unless the turn paused)
+        the final chunk."""
         body = build_body(request, self.settings.options, stream=True)
         client = self.client()
-        parser = StreamParser(self.name, self.settings.api_key)
         async with (
             self.boundary(MESSAGES_PATH),
             client.stream("POST", MESSAGES_PATH, json=body) as response,
@@ -72,12 +97,19 @@ class AnthropicProvider(RemoteProvider):
                     if text:
                         yield Chunk(text=text)
                     if parser.finished:
-                        yield parser.final_chunk()
+                        if not parser.paused:
+                            yield parser.final_chunk()
                         # Reached only when the consumer asks for more: read the body's
                         # end, so the connection goes back to the pool.
                         await drain(events, response)
                         return
         raise parser.unfinished()
+
+    def _paused_too_often(self) -> ProviderUnavailableError:
+        return ProviderUnavailableError(
+            f"{self.name}: the answer paused {MAX_PAUSES + 1} times (stop_reason pause_turn)",
+            provider=self.name,
+        )
 
     async def list_models(self) -> list[ModelInfo]:
         models: list[ModelInfo] = []

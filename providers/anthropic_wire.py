@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-from providers.errors import ProviderError, ProviderUnavailableError, stream_ended
+from providers.errors import (
+    ContentFilteredError,
+    ContextLengthError,
+    ProviderError,
+    ProviderUnavailableError,
+    stream_ended,
+)
 from providers.http import codes_in, error_detail, error_for_status
 from providers.tolerant import count, iso_date, nonempty, obj
 from providers.types import CAPABILITIES, ChatRequest, ChatResult, Chunk, Message, ModelInfo, Usage
@@ -24,11 +31,12 @@ STOP_REASONS = {
     "end_turn": "stop",
     "stop_sequence": "stop",
     "max_tokens": "length",
-    "model_context_window_exceeded": "length",
-    "refusal": "content_filter",
     "tool_use": "other",
-    "pause_turn": "other",
 }
+#: The server paused a long turn: ask again with the answer so far, and it goes on.
+PAUSE_TURN = "pause_turn"
+#: How many pauses one answer may take before it counts as unfinished.
+MAX_PAUSES = 3
 
 
 def build_body(request: ChatRequest, options: Mapping[str, Any], *, stream: bool) -> dict[str, Any]:
@@ -75,10 +83,38 @@ def finish_reason(stop_reason: Any) -> str:
     return STOP_REASONS.get(stop_reason, "other") if isinstance(stop_reason, str) else "other"
 
 
+def check_stop(name: str, stop_reason: Any) -> None:
+    """Raise for the stop reasons (anthropic 2.16.0 ``types/stop_reason.py``) that are not
+    an answer: ``refusal`` arrives with HTTP 200, before or after some text, and is a
+    content filter; ``model_context_window_exceeded`` is a context that is too long."""
+    if stop_reason == "refusal":
+        raise ContentFilteredError(
+            f"{name}: the model declined to answer (stop_reason refusal)", provider=name
+        )
+    if stop_reason == "model_context_window_exceeded":
+        raise ContextLengthError(
+            f"{name}: the conversation fills the model's context window "
+            "(stop_reason model_context_window_exceeded)",
+            provider=name,
+        )
+
+
+def continued(request: ChatRequest, text: str) -> ChatRequest:
+    """The request that resumes a paused turn: the answer so far as the assistant's start."""
+    if not text.strip():
+        return request
+    # The API refuses a final assistant turn that ends in whitespace.
+    return replace(request, messages=(*request.messages, Message("assistant", text.rstrip())))
+
+
 def parse_message(name: str, data: Any, model: str) -> ChatResult:
-    """A non-streaming ``/v1/messages`` response as a ChatResult (text blocks only)."""
+    """A non-streaming ``/v1/messages`` response as a ChatResult (text blocks only).
+
+    A paused turn keeps ``finish_reason`` "pause_turn" for the adapter to continue.
+    """
     if not isinstance(data, dict) or not isinstance(data.get("content"), list):
         raise ProviderUnavailableError(f"{name}: unexpected response (no content)", provider=name)
+    check_stop(name, data.get("stop_reason"))
     text = "".join(
         block["text"]
         for block in data["content"]
@@ -91,7 +127,9 @@ def parse_message(name: str, data: Any, model: str) -> ChatResult:
     return ChatResult(
         text=text,
         model=served if isinstance(served, str) and served else model,
-        finish_reason=finish_reason(data.get("stop_reason")),
+        finish_reason=PAUSE_TURN
+        if data.get("stop_reason") == PAUSE_TURN
+        else finish_reason(data.get("stop_reason")),
         usage=Usage(count(usage.get("input_tokens")), count(usage.get("output_tokens"))),
     )
 
@@ -124,6 +162,8 @@ def model_info(data: dict[str, Any]) -> ModelInfo:
         capabilities=frozenset(
             cap for cap in CAPABILITIES if obj(caps.get(cap)).get("supported") is True
         ),
+        # 2.16.0's MessageCreateParams has no temperature, top_p or top_k any more.
+        sampling_params=frozenset(),
     )
 
 
@@ -213,7 +253,13 @@ class StreamParser:
             if isinstance(usage.get(key), int):
                 self._usage[key] = usage[key]
 
+    @property
+    def paused(self) -> bool:
+        return self.finished and self._stop_reason == PAUSE_TURN
+
     def final_chunk(self) -> Chunk:
+        """The last chunk; raises for a refusal or a full context window (``check_stop``)."""
+        check_stop(self.name, self._stop_reason)
         usage = Usage(self._usage["input_tokens"], self._usage["output_tokens"])
         return Chunk(finish_reason=finish_reason(self._stop_reason), usage=usage)
 

@@ -67,6 +67,9 @@ class BaseProvider:
     #: whose catalog entry does not say is taken to; False is the conservative default:
     #: a model must be known to read a part before it is sent one.
     input_assumed: ClassVar[bool] = False
+    #: True when ``list_models`` lists what is installed (Ollama), not what the vendor
+    #: serves: a missing default is then replaced by the best installed model.
+    catalog_lists_installed: ClassVar[bool] = False
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings

@@ -42,7 +42,7 @@ class GeminiProvider(RemoteProvider):
     type_name: ClassVar[str] = "gemini"
     key_envs: ClassVar[tuple[str, ...]] = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
     key_required: ClassVar[bool] = True
-    default_model: ClassVar[str] = "gemini-2.5-flash"
+    default_model: ClassVar[str] = "gemini-flash-latest"
     default_base_url: ClassVar[str | None] = "https://generativelanguage.googleapis.com"
     pip_packages: ClassVar[tuple[str, ...]] = ("httpx", "httpx-sse")
     input_parts: ClassVar[frozenset[str]] = frozenset({"image_input", "pdf_input"})

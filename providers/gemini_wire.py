@@ -153,7 +153,13 @@ class Answer:
         return text
 
     def final(self, unfinished: str) -> Chunk:
-        """The last chunk; ``unfinished`` is the complaint when no finishReason came."""
+        """The last chunk; ``unfinished`` is the complaint when nothing at all came.
+
+        A stream that ended cleanly after text but without a ``finishReason`` (Google's own
+        SDK corpus records such streams) is a finished answer, reason "other".
+        """
+        if self.finish is None and self.has_text:
+            return Chunk(finish_reason="other", usage=self.usage or Usage())
         if self.finish is None:
             raise ProviderUnavailableError(f"{self.name}: {unfinished}", provider=self.name)
         if not self.has_text and self.finish in _BLOCKING:

@@ -88,6 +88,7 @@ class OllamaProvider(RemoteProvider):
     pip_packages: ClassVar[tuple[str, ...]] = ("httpx",)
     #: ``images`` on a message; only vision models read them (their catalog says so).
     input_parts: ClassVar[frozenset[str]] = frozenset({"image_input"})
+    catalog_lists_installed: ClassVar[bool] = True
 
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)

@@ -24,7 +24,11 @@ def build_responses_body(request: ChatRequest, *, stream: bool) -> dict[str, Any
     """The JSON body of a Responses API call. ``store: false``: a CLI keeps its own history."""
     body: dict[str, Any] = {
         "model": request.model,
-        "input": [{"role": m.role, "content": input_content(m)} for m in request.turns],
+        # Each item says it is a message: llama.cpp's server rejects a second turn
+        # without it ("Cannot determine type of 'item'"), as OpenAI's spec allows.
+        "input": [
+            {"type": "message", "role": m.role, "content": input_content(m)} for m in request.turns
+        ],
         "store": False,
     }
     if request.system is not None:
@@ -159,7 +163,7 @@ class OpenAIResponsesProvider(OpenAIBase):
     type_name: ClassVar[str] = "openai"
     key_envs: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY",)
     key_required: ClassVar[bool] = True
-    default_model: ClassVar[str] = "gpt-5-codex"
+    default_model: ClassVar[str] = "gpt-6.2-sol"
     default_base_url: ClassVar[str | None] = "https://api.openai.com/v1"
     pip_packages: ClassVar[tuple[str, ...]] = ("httpx", "httpx-sse")
     endpoint: ClassVar[str] = "/responses"

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Role = Literal["system", "user", "assistant"]
 Lifecycle = Literal["active", "deprecated", "retired", "unknown"]
+LIFECYCLES = ("active", "deprecated", "retired", "unknown")
 
 #: Capability names a ``ModelInfo`` may carry (an empty set means "not known").
 CAPABILITIES = ("image_input", "pdf_input", "thinking")
@@ -167,6 +168,31 @@ class ModelInfo:
     max_output_tokens: int | None = None
     capabilities: frozenset[str] = frozenset()
     sampling_params: frozenset[str] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON (``models list --json``, the catalog cache): sets as sorted lists."""
+        data = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        data["capabilities"] = sorted(self.capabilities)
+        if self.sampling_params is not None:
+            data["sampling_params"] = sorted(self.sampling_params)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelInfo:
+        """The inverse of ``to_dict``; unknown keys are ignored, missing ones unknown."""
+        sampling = data.get("sampling_params")
+        lifecycle = data.get("lifecycle")
+        return cls(
+            id=str(data["id"]),
+            display_name=data.get("display_name"),
+            lifecycle=lifecycle if lifecycle in LIFECYCLES else "unknown",
+            retires_at=data.get("retires_at"),
+            family=data.get("family"),
+            context_window=data.get("context_window"),
+            max_output_tokens=data.get("max_output_tokens"),
+            capabilities=frozenset(data.get("capabilities") or ()),
+            sampling_params=None if sampling is None else frozenset(sampling),
+        )
 
 
 def model_infos(items: Iterable[ModelInfo | str]) -> list[ModelInfo]:

@@ -21,7 +21,7 @@ def test_missing_file_means_all_defaults() -> None:
     config = load_config(None, environ={})
     assert config.router.chain == ("ollama", "claude", "gemini", "codex", "hf", "local")
     assert config.router.retries == 1 and config.router.cooldown_seconds == 30
-    assert config.providers["claude"].default_model == "claude-sonnet-4-5"
+    assert config.providers["claude"].default_model == "claude-sonnet-5-5"
     assert config.providers["hf"].base_url == "https://router.huggingface.co/v1"
     assert config.providers["hf"].key_envs == ("HF_TOKEN",) and config.providers["hf"].key_required
     assert config.providers["gemini"].key_envs == ("GEMINI_API_KEY", "GOOGLE_API_KEY")

@@ -84,8 +84,6 @@ def report(
     if turn.json:
         data = result.to_dict()
         data["conversation_id"] = conversation.id
-        if failed:
-            data["text"] = ""
         json.dump(data, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
         sys.stdout.flush()

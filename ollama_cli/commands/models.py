@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ollama_cli.app import App
     from ollama_cli.commands import Subparsers
+    from providers.types import ModelInfo
 
 
 def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
@@ -25,8 +26,11 @@ def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
         help="provider name (default: -p or the chain's first)",
     )
     ls.add_argument("--json", action="store_true", help="print a JSON object")
+    ls.add_argument(
+        "--refresh", action="store_true", help="ask the provider again (the list is cached a day)"
+    )
     ls.set_defaults(run=run_list)
-    p.set_defaults(run=run_list, name=None, json=False)
+    p.set_defaults(run=run_list, name=None, json=False, refresh=False)
 
 
 def run_list(app: App) -> int:
@@ -41,11 +45,11 @@ def run_list(app: App) -> int:
     if cfg.key_required and cfg.resolve_key(app.environ) is None:
         app.error(f"{name}: {cfg.key_env} is not set")
         return EXIT_NO_ANSWER
-    models: list[str] = []
+    models: list[ModelInfo] = []
 
     async def fetch() -> int:
         try:
-            models.extend(m.id for m in await app.router.list_models(name))
+            models.extend(await app.router.list_models(name, refresh=app.args.refresh))
         except ProviderError as exc:
             app.error(str(exc))
             return EXIT_NO_ANSWER
@@ -57,14 +61,21 @@ def run_list(app: App) -> int:
     if status:
         return status
     if app.args.json:
-        json.dump(
-            {"provider": name, "default_model": cfg.default_model, "models": models},
-            sys.stdout,
-            indent=2,
-        )
+        listing = {"provider": name, "default_model": cfg.default_model}
+        listing["models"] = [m.to_dict() for m in models]
+        json.dump(listing, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         for model in models:
-            mark = "  (default)" if model == cfg.default_model and sys.stdout.isatty() else ""
-            print(f"{model}{mark}")
+            marks = [lifecycle_note(model)] if lifecycle_note(model) else []
+            if model.id == cfg.default_model and sys.stdout.isatty():
+                marks.append("default")
+            print(model.id + (f"  ({', '.join(marks)})" if marks else ""))
     return 0
+
+
+def lifecycle_note(model: ModelInfo) -> str:
+    """ "deprecated, retires 2027-01-22", "retired", or "" for an active or unknown model."""
+    if model.lifecycle == "deprecated":
+        return f"deprecated, retires {model.retires_at}" if model.retires_at else "deprecated"
+    return "retired" if model.lifecycle == "retired" else ""

@@ -85,7 +85,7 @@ def run_list(app: App) -> int:
                 r.name,
                 r.type,
                 r.status,
-                r.default_model,
+                _default_model(r),
                 _opt(r.latency_ms),
                 _opt(r.models),
                 r.key_env or "-",
@@ -152,6 +152,16 @@ def print_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         for row in rows
     ]
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _default_model(report: HealthReport) -> str:
+    """The default, with its lifecycle when the cached catalog knows it is ending."""
+    if report.lifecycle == "retired":
+        return f"{report.default_model} (retired)"
+    if report.lifecycle == "deprecated":
+        when = f", retires {report.retires_at}" if report.retires_at else ""
+        return f"{report.default_model} (deprecated{when})"
+    return report.default_model
 
 
 def _opt(value: int | None) -> str:

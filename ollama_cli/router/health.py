@@ -25,6 +25,9 @@ class HealthReport:
     models: int | None = None
     key_env: str | None = None
     detail: str = ""
+    #: The default model's lifecycle and retirement date, from the cached catalog.
+    lifecycle: str | None = None
+    retires_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -40,8 +43,18 @@ async def check_one(router: ProviderRouter, name: str, timeout: float) -> Health
     def report(
         status: str, detail: str = "", latency: int | None = None, models: int | None = None
     ) -> HealthReport:
+        listed = router.catalog.default_entry(name, cfg.default_model)
         return HealthReport(
-            name, cfg.type, status, cfg.default_model, latency, models, cfg.key_env, detail
+            name,
+            cfg.type,
+            status,
+            cfg.default_model,
+            latency,
+            models,
+            cfg.key_env,
+            detail,
+            listed.lifecycle if listed else None,
+            listed.retires_at if listed else None,
         )
 
     if not cfg.enabled:

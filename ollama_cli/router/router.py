@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from ollama_cli.catalog import CatalogStore, ModelCatalog
 from ollama_cli.config import Config, ProviderConfig, RouterSettings
 from ollama_cli.router.capability import needs_of, too_long, unreadable
 from ollama_cli.router.cooldown import CooldownStore
@@ -22,9 +23,9 @@ from ollama_cli.router.types import RouteRequest, RouteResult, UnknownProviderEr
 from ollama_cli.router.walk import ChainWalk, Notify, Step
 from ollama_cli.settings import unknown_provider
 from providers.base import BaseProvider
-from providers.errors import ProviderUnavailableError
+from providers.errors import ProviderError, ProviderUnavailableError, UnsupportedParameterError
 from providers.registry import ProviderLoadError, ProviderRegistry
-from providers.types import Message, ModelInfo, model_infos
+from providers.types import Message, ModelInfo
 
 if TYPE_CHECKING:
     from ollama_cli.router.health import HealthReport
@@ -42,6 +43,7 @@ class ProviderRouter:
         environ: where API keys are read from.
         catalog: known model entries by (provider, model), for the rules that skip a
             model that cannot read the request's parts or fit its prompt.
+        catalogs: the per-provider model catalog cache; in memory when omitted.
     """
 
     def __init__(
@@ -53,6 +55,7 @@ class ProviderRouter:
         notify: Callable[[str], None] | None = None,
         environ: Mapping[str, str] | None = None,
         catalog: Callable[[str, str], ModelInfo | None] | None = None,
+        catalogs: CatalogStore | None = None,
     ) -> None:
         self.config = config
         self.settings: RouterSettings = config.router
@@ -62,6 +65,7 @@ class ProviderRouter:
         self.environ = os.environ if environ is None else environ
         self._providers: dict[str, BaseProvider] = {}
         self._catalog = catalog
+        self.catalog = ModelCatalog(self, catalogs or CatalogStore(None))
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -99,10 +103,15 @@ class ProviderRouter:
         steps = [
             self._step(n, request.model if i == 0 else None, request) for i, n in enumerate(names)
         ]
+        if request.model and steps:
+            steps[0] = replace(steps[0], named=True)
         live = [s for s in steps if s.skip in (None, "skipped_cooldown")]
         if live and all(s.skip == "skipped_cooldown" for s in live):
             # Every provider is cooling down: try them anyway rather than fail for sure.
-            steps = [Step(s.name, s.model) if s.skip == "skipped_cooldown" else s for s in steps]
+            steps = [
+                replace(s, skip=None, skip_reason=None) if s.skip == "skipped_cooldown" else s
+                for s in steps
+            ]
         return steps
 
     def _step(self, name: str, model: str | None, request: RouteRequest) -> Step:
@@ -111,7 +120,7 @@ class ProviderRouter:
         if cfg.key_required and cfg.resolve_key(self.environ) is None:
             return Step(name, model, "skipped_no_key", f"{cfg.key_env or 'an API key'} is not set")
         needs = needs_of(request.messages)
-        info = self.model_info(name, model) if needs or self._catalog else None
+        info = self.model_info(name, model)
         spec = self.registry.spec(cfg.type) if needs else None
         if needs and (why := unreadable(needs, spec, info, model, cfg.reads)):
             return Step(name, model, "unsupported_input", why)
@@ -127,8 +136,11 @@ class ProviderRouter:
 
     def model_info(self, name: str, model: str) -> ModelInfo | None:
         """What the catalog knows about ``model`` of provider ``name`` without a request
-        (None: nothing), for the input and context-window rules."""
-        return self._catalog(name, model) if self._catalog is not None else None
+        (None: nothing), for the input and context-window rules: the cached catalog
+        unless one was given."""
+        if self._catalog is not None:
+            return self._catalog(name, model)
+        return self.catalog.default_entry(name, model)
 
     def stream(self, request: RouteRequest, *, notify: Notify | None = None) -> RoutedStream:
         """Route ``request``; iterate the returned object for text, then read ``.result``.
@@ -151,9 +163,34 @@ class ProviderRouter:
         request = RouteRequest(messages=(Message("user", prompt),), **options)  # type: ignore[arg-type]
         return await self.chat(request)
 
-    async def list_models(self, name: str) -> list[ModelInfo]:
-        """``name``'s catalog; bare ids from an older plugin become unknown-lifecycle entries."""
-        return model_infos(await self.provider(name).list_models())
+    async def list_models(self, name: str, *, refresh: bool = False) -> list[ModelInfo]:
+        """``name``'s catalog: cached for a day (``refresh`` asks the provider again).
+
+        Bare ids from an older plugin become unknown-lifecycle entries.
+        """
+        return await self.catalog.models(name, refresh=refresh)
+
+    async def fit(self, step: Step, request: RouteRequest, notify: Notify) -> Step:
+        """``step`` with the concrete model to ask for first, and without the sampling
+        parameters the cached catalog says that model does not take."""
+        model = await self.catalog.first_model(step.name, step.model, step.named, notify)
+        step = replace(step, model=model)
+        takes = self.catalog.sampling(step.name, model)
+        if request.temperature is not None and takes is not None and "temperature" not in takes:
+            notify(f"{step.name}: {model} takes no temperature; sent without it")
+            step = replace(step, dropped=step.dropped | {"temperature"})
+        return step
+
+    async def repair(self, step: Step, error: ProviderError, notify: Notify) -> Step | None:
+        """What to ask the same provider instead after ``error``, or None to go on."""
+        if isinstance(error, UnsupportedParameterError):
+            param = error.param
+            if param != "temperature" or param in step.dropped:
+                return None  # only temperature is ever sent
+            notify(f"{step.name}: {step.model} does not take {param}; asked again without it")
+            return replace(step, dropped=step.dropped | {param})
+        model = await self.catalog.heal(step.name, step.model, error, step.named, notify)
+        return None if model is None else replace(step, model=model)
 
     async def health_check(
         self, names: list[str] | None = None, timeout: float = 5.0

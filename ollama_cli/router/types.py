@@ -38,6 +38,8 @@ class RouteResult:
     attempts: list[Attempt] = field(default_factory=list)
     interrupted: bool = False
     error: str | None = None
+    #: Request parameters left out because the model does not take them (``temperature``).
+    dropped_params: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -56,6 +58,8 @@ class RouteResult:
         }
         if self.interrupted:
             data["interrupted"] = True
+        if self.dropped_params:
+            data["dropped_params"] = list(self.dropped_params)
         if self.error:
             data["error"] = self.error
         data["attempts"] = [a.to_dict() for a in self.attempts]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from ollama_cli.config import RouterSettings
@@ -23,7 +23,7 @@ from ollama_cli.router.policy import rule_for
 from ollama_cli.router.trace import Attempt
 from ollama_cli.router.types import RouteRequest, RouteResult, RoutingError
 from providers.base import BaseProvider
-from providers.errors import ProviderError
+from providers.errors import ContentFilteredError, ProviderError
 from providers.types import ChatRequest, Chunk, Message, Usage
 
 #: Where a walk sends its one-line notices (given per call; see ``ProviderRouter.stream``).
@@ -43,6 +43,10 @@ class Step:
     model: str
     skip: str | None = None  # "skipped_no_key" / "skipped_cooldown" / "unsupported_input"…
     skip_reason: str | None = None
+    #: The user named this model (``-m``, ``/model``): it is never replaced.
+    named: bool = False
+    #: Request parameters the model does not take, left out of the request.
+    dropped: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -81,7 +85,11 @@ class ChainWalk:
         async with aclosing(self._walk(self.steps)) as texts:
             async for text in texts:
                 yield text
-        cooling = [Step(s.name, s.model) for s in self.steps if s.skip == "skipped_cooldown"]
+        cooling = [
+            replace(s, skip=None, skip_reason=None)
+            for s in self.steps
+            if s.skip == "skipped_cooldown"
+        ]
         if cooling and self._unanswered():
             # Cooldown never turns a possible answer into a failure: everything else
             # failed, so the providers that were cooling down get their turn after all.
@@ -124,10 +132,20 @@ class ChainWalk:
     async def _try_provider(
         self, step: Step, partner: Step | None, outcome: RaceOutcome
     ) -> AsyncGenerator[str, None]:
-        """One provider, retried by the policy; with a hedge partner each try is a race."""
-        settings = self.router.settings
+        """One provider, retried by the policy; with a hedge partner each try is a race.
+
+        First the step gets the model to ask for (``router.fit``); after a failure the
+        router may offer a repaired step (a retired model replaced, a parameter the model
+        does not take left out): the same provider is asked again, at most twice.
+        """
         kind = self.kind()
-        for retry in range(settings.retries + 1):
+        try:
+            step = await self.router.fit(step, self.request, self.notify)
+        except ProviderError as error:
+            self.failed(self.begin(step, kind), error, final=True)
+            return
+        retry = repairs = 0
+        while True:
             attempt = self.begin(step, kind)
             try:
                 async with aclosing(self._attempt(attempt, partner, outcome)) as texts:
@@ -137,6 +155,13 @@ class ChainWalk:
                     self.succeeded(attempt)
                 return
             except ProviderError as error:
+                fixed = None
+                if repairs < 2 and len(self.result.text) == attempt.shown and not outcome.hedged:
+                    fixed = await self.router.repair(step, error, self.notify)
+                if fixed is not None:
+                    self.failed(attempt, error, final=False)
+                    step, kind, repairs = fixed, "retry", repairs + 1
+                    continue
                 wait = self._retry_wait(error, retry, attempt.shown)
                 self.failed(attempt, error, final=wait is None)
                 if wait is None:
@@ -145,7 +170,7 @@ class ChainWalk:
                     f"{step.name}: {error_text(error, step.name)}; retrying in {wait:.1f} s"
                 )
                 await self.router.sleep(wait)
-                kind = "retry"
+                kind, retry = "retry", retry + 1
 
     def _attempt(
         self, attempt: Try, partner: Step | None, outcome: RaceOutcome
@@ -178,11 +203,15 @@ class ChainWalk:
                 Message("assistant", self.result.text),
                 Message("user", RESUME_INSTRUCTION),
             )
+        for param in sorted(step.dropped):
+            if param not in self.result.dropped_params:
+                self.result.dropped_params.append(param)
+        temperature = None if "temperature" in step.dropped else self.request.temperature
         return ChatRequest(
             messages=messages,
             model=step.model,
             max_tokens=self.request.max_tokens,
-            temperature=self.request.temperature,
+            temperature=temperature,
         )
 
     async def consume(
@@ -229,7 +258,9 @@ class ChainWalk:
             self._cool(step, error)
         if interrupted:
             self.result.interrupted = True
-            self._last_failure = f"{step.name} interrupted"
+            # A refusal after some text (Anthropic's stop_reason "refusal") is announced so.
+            refused = isinstance(error, ContentFilteredError)
+            self._last_failure = f"{step.name} {'refused to go on' if refused else 'interrupted'}"
             if not self.router.settings.resume_interrupted:
                 self._stop = error
         elif not rule.fall_over:
@@ -284,6 +315,10 @@ class WalkHost(Protocol):
     async def sleep(self, seconds: float) -> None: ...
 
     def provider(self, name: str) -> BaseProvider: ...
+
+    async def fit(self, step: Step, request: RouteRequest, notify: Notify) -> Step: ...
+
+    async def repair(self, step: Step, error: ProviderError, notify: Notify) -> Step | None: ...
 
 
 def _short_outcome(outcome: str) -> str:

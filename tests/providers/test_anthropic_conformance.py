@@ -40,6 +40,7 @@ import pytest
 from providers import (
     BadRequestError,
     ChatRequest,
+    ContentFilteredError,
     ContextLengthError,
     Message,
     ModelNotFoundError,
@@ -260,7 +261,6 @@ STREAMS = {
     "docs-thinking": (DOCS_THINKING, False),
     "sdk-basic": (SDK_BASIC, True),
     "sdk-tool-use": (SDK_TOOL_USE, True),
-    "sdk-refusal": (SDK_REFUSAL, True),
     "sdk-cache-usage": (SDK_CACHE_USAGE, True),
     "sdk-late-usage": (SDK_LATE_USAGE, False),
 }
@@ -428,7 +428,17 @@ async def test_streams_read_alike(server: LoopbackServer, payload: str, helper: 
     theirs = await (sdk_stream if helper else sdk_raw_stream)(server.url)
     ours = await our_stream(server.url)
     assert ours == theirs
-    assert ours[0] or ours[1] == "content_filter"  # every payload but the refusal has text
+    assert ours[0]  # every payload has text
+
+
+async def test_a_refusal_with_http_200_is_content_filtered(server: LoopbackServer) -> None:
+    """The SDK's own refusal fixture: it reads ``stop_reason == "refusal"``; for us that is
+    ``content_filtered``, so the next provider answers (issue 13)."""
+    server.enqueue(*[Reply(body=SDK_REFUSAL.encode(), content_type="text/event-stream")] * 2)
+    theirs = await sdk_stream(server.url)
+    assert theirs[0] == ""
+    with pytest.raises(ContentFilteredError, match="stop_reason refusal"):
+        await our_stream(server.url)
 
 
 @pytest.mark.parametrize("payload", MESSAGES.values(), ids=MESSAGES.keys())

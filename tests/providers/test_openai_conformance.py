@@ -49,7 +49,9 @@ from tests.wire.openai import SSE, STATUS_CASES, codex_settings, compat_settings
 KEY = "sk-test-key"
 QUESTION = "What's the weather like in SF?"
 MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": QUESTION}]
-INPUT: ResponseInputParam = [{"role": "user", "content": QUESTION}]
+#: With ``"type": "message"``, as openai 3.57.0's ``EasyInputMessageParam`` allows and
+#: llama.cpp's server requires from the second turn on ("Cannot determine type of 'item'").
+INPUT: ResponseInputParam = [{"type": "message", "role": "user", "content": QUESTION}]
 REQUEST = ChatRequest(messages=(Message("user", QUESTION),), model="gpt-4o-2024-08-06")
 
 

@@ -86,9 +86,9 @@ async def test_streams_text_and_ignores_reasoning(provider: Any, loopback: Loopb
         "model": "gpt-5-codex",
         "instructions": "You are terse.",
         "input": [
-            {"role": "user", "content": "Hi"},
-            {"role": "assistant", "content": "Hello."},
-            {"role": "user", "content": "Write a haiku"},
+            {"type": "message", "role": "user", "content": "Hi"},
+            {"type": "message", "role": "assistant", "content": "Hello."},
+            {"type": "message", "role": "user", "content": "Write a haiku"},
         ],
         "max_output_tokens": 128,
         "temperature": 0.5,
