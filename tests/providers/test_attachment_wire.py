@@ -130,7 +130,9 @@ async def test_responses_input_image_and_input_file(loopback: LoopbackServer) ->
         {"type": "input_image", "image_url": PNG.data_url, "detail": "auto"},
         {"type": "input_file", "filename": "paper.pdf", "file_data": PDF.data_url},
     ]
-    await sdk.responses.create(model="gpt-5-codex", input=[{"role": "user", "content": content}])
+    await sdk.responses.create(
+        model="gpt-5-codex", input=[{"type": "message", "role": "user", "content": content}]
+    )
     await sdk.close()
     expected = last_body(loopback)["input"]
     assert expected[0]["content"][1]["image_url"].startswith("data:image/png;base64,")
