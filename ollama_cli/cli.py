@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from typing import Any, NoReturn
 
 from ollama_cli import __version__
 from ollama_cli.commands import COMMANDS
@@ -23,7 +25,7 @@ you are told which one did and why the others did not.
 EPILOG = """\
 examples:
   ollama-cli chat                                  talk (REPL); /help inside
-  ollama-cli complete "explain TCP slow start"     one answer, streamed
+  ollama-cli "explain TCP slow start"              one answer, streamed (= complete)
   git diff | ollama-cli complete "write a commit message"
   ollama-cli complete -f shot.png -f src/ "why does this fail?"
   ollama-cli -p claude -m claude-haiku-4-5 complete "hi"
@@ -34,60 +36,128 @@ docs: docs/quickstart.md, docs/routing.md, docs/troubleshooting.md
 """
 
 
-def global_options() -> argparse.ArgumentParser:
+#: The global flags by destination: option strings and argparse keywords. Each command
+#: takes the ones listed for it in ``commands.GLOBAL_FLAGS_OF`` (so its ``--help`` shows
+#: only flags that apply); before the command name all are accepted.
+GLOBAL_FLAGS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "config": (
+        ("--config",),
+        {
+            "metavar": "PATH",
+            "help": "config file (env OLLAMA_CLI_CONFIG; default $OLLAMA_CLI_HOME/config.toml)",
+        },
+    ),
+    "provider": (("-p", "--provider"), {"metavar": "NAME", "help": "try this provider first"}),
+    "model": (
+        ("-m", "--model"),
+        {"metavar": "MODEL", "help": "model for the first provider tried (others: their default)"},
+    ),
+    "no_fallback": (
+        ("--no-fallback",),
+        {"action": "store_true", "help": "use only the first provider"},
+    ),
+    "verbose": (
+        ("-v", "--verbose"),
+        {"action": "store_true", "help": "print the attempt trace on stderr"},
+    ),
+}
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse with a "did you mean" for an unknown command, choice or flag."""
+
+    argv: Sequence[str] = ()
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        self.argv = list(sys.argv[1:] if args is None else args)
+        return super().parse_args(self.argv, namespace)
+
+    def error(self, message: str) -> NoReturn:
+        super().error(message + self._suggestion(message))
+
+    def _suggestion(self, message: str) -> str:
+        from ollama_cli.suggest import did_you_mean
+
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            return did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
+        unknown = re.match(r"unrecognized arguments: (.*)", message)
+        flags = [w.split("=")[0] for w in unknown.group(1).split()] if unknown else []
+        flags = [w for w in flags if w.startswith("-")]
+        return did_you_mean(flags[0], self._options_in_use()) if flags else ""
+
+    def _options_in_use(self) -> list[str]:
+        """The option strings of the (sub)command the arguments named."""
+        parser: argparse.ArgumentParser = self
+        for word in self.argv:
+            sub = next(
+                (a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None
+            )
+            if sub is not None and word in sub.choices:
+                parser = sub.choices[word]
+        return [o for o in parser._option_string_actions if o.startswith("--")]
+
+
+def global_options(only: Collection[str] = tuple(GLOBAL_FLAGS)) -> argparse.ArgumentParser:
     """Flags accepted both before and after the command (``-p x complete`` = ``complete -p x``)."""
     parent = argparse.ArgumentParser(add_help=False)
-    g = parent.add_argument_group("global options")
-    g.add_argument(
-        "--config",
-        metavar="PATH",
-        default=argparse.SUPPRESS,
-        help="config file (env OLLAMA_CLI_CONFIG; default $OLLAMA_CLI_HOME/config.toml)",
-    )
-    g.add_argument(
-        "-p",
-        "--provider",
-        metavar="NAME",
-        default=argparse.SUPPRESS,
-        help="try this provider first",
-    )
-    g.add_argument(
-        "-m",
-        "--model",
-        metavar="MODEL",
-        default=argparse.SUPPRESS,
-        help="model for the first provider tried (others use their default)",
-    )
-    g.add_argument(
-        "--no-fallback",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="use only the first provider",
-    )
-    g.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="print the attempt trace on stderr",
-    )
+    group = parent.add_argument_group("global options")
+    for dest, (flags, keywords) in GLOBAL_FLAGS.items():
+        if dest in only:
+            group.add_argument(*flags, dest=dest, default=argparse.SUPPRESS, **keywords)
     return parent
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parent = global_options()
-    parser = argparse.ArgumentParser(
+    from ollama_cli.commands import GLOBAL_FLAGS_OF, NARROW_GLOBAL_FLAGS
+
+    parser = CliParser(
         prog="ollama-cli",
         description=DESCRIPTION,
         epilog=EPILOG,
-        parents=[parent],
+        parents=[global_options()],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"ollama-cli {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
+        parent = global_options(GLOBAL_FLAGS_OF.get(module, NARROW_GLOBAL_FLAGS))
         importlib.import_module(f"ollama_cli.commands.{module}").add_parser(sub, parent)
     return parser
+
+
+def with_default_command(argv: list[str]) -> list[str]:
+    """``ollama-cli "a prompt"`` is ``ollama-cli complete "a prompt"`` (as in llm, aichat).
+
+    A single word close to a command's name (``hisotry``) is a typo, not a prompt: exit 2
+    with "did you mean". Global flags before the prompt stay where they are.
+    """
+    from ollama_cli.suggest import closest
+
+    takes_value = {f for flags, kw in GLOBAL_FLAGS.values() if "metavar" in kw for f in flags}
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word == "--":
+            return [*argv[:index], "complete", *argv[index:]]
+        if word.startswith("-"):
+            index += 2 if word in takes_value else 1
+            continue
+        if word in COMMANDS:
+            return argv
+        near = (
+            closest(word, COMMANDS, n=1, cutoff=0.75, prefix=False)
+            if " " not in word.strip()
+            else []
+        )
+        if near:
+            raise UnknownCommand(f"unknown command {word!r}; did you mean {near[0]}?")
+        return [*argv[:index], "complete", *argv[index:]]
+    return argv
+
+
+class UnknownCommand(Exception):
+    """A word that looks like a mistyped command name."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -95,8 +165,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_in == ["--version"]:  # the one answer that needs no parser at all
         print(f"ollama-cli {__version__}")
         return 0
+    try:
+        args_in = with_default_command(args_in)
+    except UnknownCommand as exc:
+        print(f"ollama-cli: {exc} (a one-word prompt: ollama-cli complete WORD)", file=sys.stderr)
+        return 2
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_in)
     if not getattr(args, "run", None):
         parser.print_help()
         return 0

@@ -13,17 +13,19 @@ from collections.abc import Iterable
 CUTOFF = 0.6
 
 
-def closest(word: str, names: Iterable[str], n: int = 3, cutoff: float = CUTOFF) -> list[str]:
+def closest(
+    word: str, names: Iterable[str], n: int = 3, cutoff: float = CUTOFF, *, prefix: bool = True
+) -> list[str]:
     """Up to ``n`` of ``names`` nearest to ``word``, best first (case-insensitive).
 
-    A name that starts with ``word`` (``hist`` → ``history``) counts as near, whatever
-    difflib thinks of the length difference.
+    With ``prefix``, a name that starts with ``word`` (``hist`` → ``history``) counts as
+    near, whatever difflib thinks of the length difference.
     """
     by_lower: dict[str, str] = {}
     for name in names:
         by_lower.setdefault(name.lower(), name)
     key = word.lower()
-    prefixed = [by_lower[k] for k in by_lower if key and k.startswith(key) and k != key]
+    prefixed = [by_lower[k] for k in by_lower if prefix and key and k.startswith(key) and k != key]
     near = difflib.get_close_matches(key, list(by_lower), n=n, cutoff=cutoff)
     found = [*prefixed, *(by_lower[k] for k in near)]
     return list(dict.fromkeys(found))[:n]

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from ollama_cli import app
-from ollama_cli.cli import build_parser
+from ollama_cli.cli import UnknownCommand, build_parser, with_default_command
 from ollama_cli.commands.completion_script import walk
 from ollama_cli.config import (
     HISTORY_KEYS,
@@ -385,7 +385,9 @@ def parses(words: list[str]) -> bool:
     sink = io.StringIO()
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            build_parser().parse_args(words)
+            build_parser().parse_args(with_default_command(words))  # as cli.main does
+    except UnknownCommand:
+        return False
     except SystemExit as exc:
         return exc.code == 0  # --help and --version exit 0
     return True

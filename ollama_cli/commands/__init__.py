@@ -5,12 +5,27 @@ heavy imports at module level) and sets ``run(app) -> int`` as the parser defaul
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 COMMANDS = ("chat", "complete", "providers", "models", "history", "config", "completion")
 
+#: The global flags (``cli.GLOBAL_FLAGS``) each command takes after its name; the rest take
+#: only ``NARROW_GLOBAL_FLAGS``, so ``--help`` never lists a flag that does nothing there.
+GLOBAL_FLAGS_OF: dict[str, tuple[str, ...]] = {
+    "chat": ("config", "provider", "model", "no_fallback", "verbose"),
+    "complete": ("config", "provider", "model", "no_fallback", "verbose"),
+    "models": ("config", "provider", "verbose"),
+}
+NARROW_GLOBAL_FLAGS = ("config", "verbose")
+
 if TYPE_CHECKING:
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def examples(*lines: str) -> dict[str, Any]:
+    """``add_parser`` keywords that end a command's ``--help`` with these example lines."""
+    epilog = "examples:\n" + "\n".join(f"  {line}" for line in lines)
+    return {"epilog": epilog, "formatter_class": argparse.RawDescriptionHelpFormatter}
 
 
 def add_conversation_options(p: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from ollama_cli.commands import add_conversation_options
+from ollama_cli.commands import add_conversation_options, examples
 
 if TYPE_CHECKING:
     from ollama_cli.app import App
@@ -23,6 +23,11 @@ def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
         help="talk in an interactive REPL (/help inside)",
         description='Talk in an interactive REPL. Esc+Enter or a """ block for several '
         "lines; /help lists the commands; Ctrl-C stops an answer; Ctrl-D leaves.",
+        **examples(
+            "ollama-cli chat                      talk; the banner says who will answer",
+            "ollama-cli chat -c                   continue the latest conversation",
+            'ollama-cli chat -p claude -s "be brief"',
+        ),
     )
     add_conversation_options(p)
     p.set_defaults(run=run)

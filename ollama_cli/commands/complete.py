@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from ollama_cli.commands import add_conversation_options
+from ollama_cli.commands import add_conversation_options, examples
 
 if TYPE_CHECKING:
     from ollama_cli.app import App
@@ -27,7 +27,13 @@ def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
         parents=[parent],
         help="answer one prompt (stdin and/or arguments) and exit",
         description="Answer one prompt. If stdin is not a terminal it is read: the prompt is "
-        "stdin, a blank line, then the arguments.",
+        "stdin, a blank line, then the arguments. `ollama-cli PROMPT` is the same command.",
+        **examples(
+            'ollama-cli "explain TCP slow start"         (complete is the default command)',
+            'git diff | ollama-cli complete "write a commit message"',
+            'ollama-cli complete -p claude --max-tokens 200 "summarise" < notes.md',
+            'ollama-cli complete --json "hi" | jq .attempts',
+        ),
     )
     p.add_argument("prompt", nargs="*", help="the prompt (joined with spaces)")
     add_conversation_options(p)

@@ -1,4 +1,7 @@
-"""``ollama-cli config path|show|init``: where the config is, what is in force, a starter file."""
+"""``ollama-cli config path|show|init``: where the config is, what is in force, a starter file.
+
+``config`` alone is ``config show``.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +11,26 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ollama_cli.commands import examples
+
 if TYPE_CHECKING:
     from ollama_cli.app import App
     from ollama_cli.commands import Subparsers
 
 
 def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("config", parents=[parent], help="show or create the configuration")
-    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = sub.add_parser(
+        "config",
+        parents=[parent],
+        help="show or create the configuration",
+        **examples(
+            "ollama-cli config              the configuration in force (= config show)",
+            "ollama-cli config path         which file is read",
+            "ollama-cli config init         write a commented starter file",
+        ),
+    )
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    p.set_defaults(run=run_show, json=False)
     actions.add_parser(
         "path", parents=[parent], help="print the config file path in use"
     ).set_defaults(run=run_path)

@@ -1,4 +1,7 @@
-"""``ollama-cli history list|show|export|rm|search``: the conversations stored in SQLite."""
+"""``ollama-cli history list|show|export|rm|search``: the conversations stored in SQLite.
+
+``history`` alone lists; ``history show`` without an id shows the latest conversation.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+from ollama_cli.commands import examples
+
 if TYPE_CHECKING:
     from ollama_cli.app import App
     from ollama_cli.commands import Subparsers
@@ -16,15 +21,26 @@ if TYPE_CHECKING:
 
 def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
-        "history", parents=[parent], help="list, show, export or delete conversations"
+        "history",
+        parents=[parent],
+        help="list, show, export or delete conversations",
+        **examples(
+            "ollama-cli history                   the 20 latest conversations",
+            "ollama-cli history show              the latest one, as markdown",
+            "ollama-cli history show 3f9a --json  one by id prefix, as JSON",
+            'ollama-cli history search "slow start"',
+        ),
     )
-    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    p.set_defaults(run=run_list, n=20, json=False)
     ls = actions.add_parser("list", parents=[parent], help="recent conversations, newest first")
     ls.add_argument("-n", type=int, default=20, metavar="N", help="how many (default 20)")
     ls.add_argument("--json", action="store_true", help="as JSON")
     ls.set_defaults(run=run_list)
     show = actions.add_parser("show", parents=[parent], help="print a conversation")
-    show.add_argument("id", metavar="ID", help="conversation id (a unique prefix is enough)")
+    show.add_argument(
+        "id", metavar="ID", nargs="?", help="conversation id or unique prefix (default: latest)"
+    )
     show.add_argument("--json", action="store_true", help="as JSON")
     show.set_defaults(run=run_show)
     export = actions.add_parser("export", parents=[parent], help="export a conversation")
@@ -61,6 +77,11 @@ def resolved(app: App, store: HistoryStore) -> str:
     from ollama_cli.history import HistoryError
 
     try:
+        if app.args.id is None:  # `history show` alone: the latest conversation
+            last = store.last_conversation()
+            if last is None:
+                raise UsageError("no conversations yet")
+            return last.id
         return store.resolve(app.args.id)
     except HistoryError as exc:
         raise UsageError(str(exc)) from None
