@@ -69,6 +69,13 @@ class ProviderConfig:
                 return value
         return None
 
+    def key_origin(self, environ: Mapping[str, str]) -> str:
+        """Where ``resolve_key`` found the key, for messages: a variable's name, never the key."""
+        if self.api_key:
+            return f"api_key of [providers.{self.name}]"
+        found = next((var for var in self.key_envs if environ.get(var)), None)
+        return found or self.key_env or "its API key variable"
+
     def settings(self, environ: Mapping[str, str]) -> ProviderSettings:
         options = dict(self.options)
         options.setdefault("key_required", self.key_required)

@@ -116,7 +116,12 @@ def test_nothing_reachable_and_no_keys_exits_1_with_a_line_per_provider(
     assert f"cannot connect to {refused_url} (connection refused)" in err
     for var in ("ANTHROPIC_API_KEY", "GEMINI_API_KEY", "OPENAI_API_KEY", "HF_TOKEN"):
         assert f"{var} is not set" in err
-    assert err.strip().splitlines()[-1] == "ollama-cli: no provider could answer"
+    # The last line: each provider, what went wrong, and what to do about it.
+    assert err.strip().splitlines()[-1] == (
+        "ollama-cli: no provider could answer: ollama unreachable (start Ollama: ollama serve);"
+        " claude has no key (set ANTHROPIC_API_KEY); gemini has no key (set GEMINI_API_KEY);"
+        " codex has no key (set OPENAI_API_KEY); hf has no key (set HF_TOKEN)"
+    )
     assert out.stdout == b""
 
 

@@ -366,3 +366,25 @@ async def test_notices_go_to_the_notify_given_with_the_call() -> None:
     routed = router.stream(RouteRequest(messages=HI), notify=mine.append)
     assert "".join([t async for t in routed]) == "x"
     assert mine == ["a skipped (A_KEY is not set) → b (b-default)"] and default == []
+
+
+async def test_the_fallback_notice_names_who_answers_when_it_starts_answering() -> None:
+    router, s = scripted_router(["a", "b", "c"], retries=0)
+    s["a"].steps.append(Fail(ProviderUnreachableError("a: refused")))
+    s["b"].steps.append(Fail(ProviderUnreachableError("b: refused")))
+    s["c"].steps.append(Answer(["from c"]))
+    events: list[str] = []
+    routed = router.stream(RouteRequest(messages=HI), notify=lambda m: events.append(f"N {m}"))
+    async for text in routed:
+        events.append(f"T {text}")
+    assert events == ["N a unreachable, b unreachable → c (c-default)", "T from c"]
+
+
+async def test_no_fallback_notice_when_the_next_provider_fails_too() -> None:
+    notices: list[str] = []
+    router, s = scripted_router(["a", "b"], retries=0, notices=notices)
+    s["a"].steps.append(Fail(ProviderUnreachableError("a: refused")))
+    s["b"].steps.append(Fail(ProviderUnreachableError("b: refused")))
+    with pytest.raises(RoutingError):
+        await collect(router)
+    assert not [n for n in notices if "→" in n]

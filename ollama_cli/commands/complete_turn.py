@@ -93,6 +93,8 @@ def report(
                 continue
             app.warn(f"  {attempt.line()}")
     if failed:
-        app.error(result.error or "no provider could answer")
+        from ollama_cli.router.advice import summary
+
+        app.error(summary(result, app.config, app.environ))
         return EXIT_NO_ANSWER
     return EXIT_OK

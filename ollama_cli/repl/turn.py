@@ -115,7 +115,9 @@ def show_trace(state: ReplState, result: RouteResult, *, failed_only: bool = Fal
 def show_failure(state: ReplState, result: RouteResult) -> None:
     """Every failed attempt, dimmed, then the reason in one line."""
     show_trace(state, result, failed_only=True)
-    reason = result.error or "no provider could answer"
+    from ollama_cli.router.advice import summary
+
+    reason = summary(result, state.app.config, state.app.environ)
     state.say(f"{reason} (/providers shows their health; /retry asks again)")
 
 

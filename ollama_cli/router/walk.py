@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from ollama_cli.config import RouterSettings
+from ollama_cli.router.advice import short_outcome
 from ollama_cli.router.attempt import error_text, provider_chunks
 from ollama_cli.router.backoff import backoff_delay
 from ollama_cli.router.cooldown import CooldownStore
@@ -78,7 +79,7 @@ class ChainWalk:
         self.notify = notify
         self.result = RouteResult()
         self._stop: ProviderError | None = None
-        self._last_failure: str | None = None
+        self._failures: list[str] = []  # since the last answer began: for the next notice
         self._skipped = 0  # attempts recorded for plan skips: nothing was asked of them
 
     async def run(self) -> AsyncGenerator[str, None]:
@@ -110,10 +111,9 @@ class ChainWalk:
                 self._record(step, "first", step.skip, step.skip_reason, 0)
                 self._skipped += 1
                 if step is self.steps[0]:  # the provider the user wanted first: say why not
-                    self._last_failure = f"{step.name} skipped ({step.skip_reason})"
+                    self._failures.append(f"{step.name} skipped ({step.skip_reason})")
                 continue
             partner = self._hedge_partner(steps, index)
-            self._announce(step)
             outcome = RaceOutcome()
             async with aclosing(self._try_provider(step, partner, outcome)) as texts:
                 async for text in texts:
@@ -221,6 +221,8 @@ class ChainWalk:
         finish: str | None = None
         async with aclosing(chunks):
             async for chunk in chunks:
+                if chunk.text or chunk.finish_reason:
+                    self._announce(step)
                 if chunk.text:
                     result.provider, result.model = step.name, step.model
                     result.text += chunk.text
@@ -260,13 +262,13 @@ class ChainWalk:
             self.result.interrupted = True
             # A refusal after some text (Anthropic's stop_reason "refusal") is announced so.
             refused = isinstance(error, ContentFilteredError)
-            self._last_failure = f"{step.name} {'refused to go on' if refused else 'interrupted'}"
+            self._failures.append(f"{step.name} {'refused to go on' if refused else 'interrupted'}")
             if not self.router.settings.resume_interrupted:
                 self._stop = error
         elif not rule.fall_over:
             self._stop = error
         else:
-            self._last_failure = f"{step.name} {_short_outcome(error.outcome)}"
+            self._failures.append(f"{step.name} {short_outcome(error.outcome)}")
 
     def _cool(self, step: Step, error: ProviderError) -> None:
         settings = self.router.settings
@@ -293,11 +295,13 @@ class ChainWalk:
         return "fallback" if len(self.result.attempts) > self._skipped else "first"
 
     def _announce(self, step: Step) -> None:
-        if self._last_failure is None:
+        """The fallback notice, once ``step`` starts answering (never for one that then
+        fails too): every provider passed over since, and who answers instead."""
+        if not self._failures:
             return
         action = "continues the answer" if self.result.text else f"({step.model})"
-        self.notify(f"{self._last_failure} → {step.name} {action}")
-        self._last_failure = None
+        self.notify(f"{', '.join(self._failures)} → {step.name} {action}")
+        self._failures = []
 
     def _hedge_partner(self, steps: list[Step], index: int) -> Step | None:
         """The next live step, raced against this one if hedging is on and nothing is shown."""
@@ -319,14 +323,3 @@ class WalkHost(Protocol):
     async def fit(self, step: Step, request: RouteRequest, notify: Notify) -> Step: ...
 
     async def repair(self, step: Step, error: ProviderError, notify: Notify) -> Step | None: ...
-
-
-def _short_outcome(outcome: str) -> str:
-    return {
-        "unavailable": "unreachable",
-        "rate_limited": "rate-limited",
-        "auth": "refused the key",
-        "model_not_found": "has no such model",
-        "context_too_long": "context too long",
-        "content_filtered": "filtered the answer",
-    }.get(outcome, outcome)

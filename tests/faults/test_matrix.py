@@ -220,7 +220,7 @@ def check_stderr(run: Run, provider: str, fault: Fault, *, verbose: bool) -> Non
     assert len(retries) == len(fault.outcomes) - 1
     assert len(lines) == len(traced) + len(retries) + failing(fault)
     if failing(fault):
-        assert lines[-1] == "ollama-cli: no provider could answer"
+        assert lines[-1].startswith(f"ollama-cli: no provider could answer: {provider} ")
 
 
 @pytest.mark.parametrize("name", FAULT_CASES)
