@@ -93,7 +93,7 @@ def run_list(app: App) -> int:
             )
             for r in reports
         ]
-        print_table(COLUMNS, rows)
+        print_table(COLUMNS, rows, terminal_width(app.options.verbose))
     return 0 if any(r.status == "ok" for r in reports) else 1
 
 
@@ -134,24 +134,89 @@ def catalog(app: App) -> int:
             for s in specs
         ]
         header = ("type", "origin", "configured as", "key env var", "default model", "pip packages")
-        print_table(header, table)
+        print_table(header, table, terminal_width(app.options.verbose))
         for line in refused:
             app.warn(f"refused: {line}")
     return 0
 
 
-def print_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Aligned plain columns: readable on a terminal, greppable in a pipe."""
-    widths = [
+#: To fit a narrow terminal, these columns go first (in this order) — ``--json`` and ``-v``
+#: keep them — then the model is shortened with "…" and the detail wrapped onto more lines.
+DROP_FIRST = ("key env var", "models", "type", "latency ms")
+SHORTEN, WRAP = "default model", "detail"
+MIN_SHORTENED = 20
+MIN_WRAPPED = 16
+COMFORTABLE_WRAP = 30
+
+
+def print_table(
+    columns: Sequence[str], rows: Sequence[Sequence[str]], width: int | None = None
+) -> None:
+    """Aligned plain columns: readable on a terminal, greppable in a pipe.
+
+    With ``width``, columns are dropped and shortened (``fit``) until a line fits.
+    """
+    if width is not None:
+        columns, rows = fit(columns, rows, width)
+    widths = _widths(columns, rows)
+    lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    for row in rows:
+        cells = [str(v).split("\n") for v in row]  # a wrapped cell continues below
+        for n in range(max(len(c) for c in cells)):
+            parts = [
+                (c[n] if n < len(c) else "").ljust(w) for c, w in zip(cells, widths, strict=True)
+            ]
+            lines.append("  ".join(parts).rstrip())
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def fit(
+    columns: Sequence[str], rows: Sequence[Sequence[str]], width: int
+) -> tuple[list[str], list[list[str]]]:
+    """The table with ``DROP_FIRST`` columns removed and ``SHRINK`` ones cut to ``width``."""
+    cols, table = list(columns), [[str(v) for v in row] for row in rows]
+
+    def total() -> int:
+        return sum(_widths(cols, table)) + 2 * (len(cols) - 1)
+
+    for name in DROP_FIRST:
+        if total() <= width:
+            break
+        if name in cols:
+            i = cols.index(name)
+            del cols[i]
+            for row in table:
+                del row[i]
+    if WRAP in cols:
+        i = cols.index(WRAP)
+        room = width - (total() - _widths(cols, table)[i])
+        if room < COMFORTABLE_WRAP and SHORTEN in cols:  # the model gives way first
+            j = cols.index(SHORTEN)
+            limit = max(MIN_SHORTENED, _widths(cols, table)[j] - (COMFORTABLE_WRAP - room))
+            for row in table:
+                row[j] = row[j] if len(row[j]) <= limit else row[j][: limit - 1] + "…"
+            room = width - (total() - _widths(cols, table)[i])
+        if total() > width:
+            import textwrap
+
+            limit = max(MIN_WRAPPED, room)
+            for row in table:
+                row[i] = "\n".join(textwrap.wrap(row[i], limit, break_on_hyphens=False)) or "-"
+    return cols, table
+
+
+def _widths(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int]:
+    return [
         max(len(c), *(len(str(r[i])) for r in rows)) if rows else len(c)
         for i, c in enumerate(columns)
     ]
-    lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
-    lines += [
-        "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    ]
-    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def terminal_width(verbose: bool) -> int | None:
+    """The width a table must fit (``COLUMNS``, the terminal, else 80); None with ``-v``."""
+    import shutil
+
+    return None if verbose else shutil.get_terminal_size((80, 24)).columns
 
 
 def _default_model(report: HealthReport) -> str:

@@ -105,7 +105,7 @@ def same_model(listed: str, wanted: str) -> bool:
 
 @COMMANDS.command("providers", "check every configured provider (concurrently)")
 async def check_providers(state: ReplState, arg: str) -> None:
-    from ollama_cli.commands.providers import COLUMNS, print_table
+    from ollama_cli.commands.providers import COLUMNS, print_table, terminal_width
 
     state.say(f"checking {len(state.app.config.providers)} providers…", dim=True)
     reports = await state.router.health_check(timeout=CHECK_TIMEOUT_S)
@@ -124,7 +124,7 @@ async def check_providers(state: ReplState, arg: str) -> None:
     ]
     # The same table as `ollama-cli providers list`, written where the REPL writes.
     with contextlib.redirect_stdout(state.out):
-        print_table(COLUMNS, rows)
+        print_table(COLUMNS, rows, terminal_width(state.turn.verbose))
 
 
 @COMMANDS.command("system", "show, set or clear the system prompt", args="[TEXT|clear]")

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 SEPARATOR = "  │  "
 
 
-def toolbar_text(state: ReplState) -> str:
+def toolbar_text(state: ReplState, width: int | None = None) -> str:
+    """One line, cut to ``width`` (the terminal's): the fallback notice, last, goes first."""
     last = state.last
     if last is not None and last.provider:
         provider, model = last.provider, last.model or "-"
@@ -22,7 +23,15 @@ def toolbar_text(state: ReplState) -> str:
         parts.append(answer_summary(last))
     if state.fallback:
         parts.append(f"fell back: {state.fallback}")
-    return " " + SEPARATOR.join(parts)
+    return cut(" " + SEPARATOR.join(parts), width)
+
+
+def cut(text: str, width: int | None) -> str:
+    if width is None:
+        import shutil
+
+        width = shutil.get_terminal_size((80, 24)).columns
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
 def answer_summary(last: LastAnswer) -> str:

@@ -176,9 +176,11 @@ async def test_the_toolbar_shows_the_provider_that_answered_after_a_fallback(
         out = await drive(state, f"hi\r{CTRL_D}")
     assert "ollama unreachable → backup (llama3.2)" in out  # inline, above the answer
     assert out.index("ollama unreachable") < out.index("from backup")
-    text = toolbar_text(state)
+    text = toolbar_text(state, width=200)
     assert text.startswith(" backup · llama3.2  │  12 in / 34 out tokens · ")
     assert text.endswith("fell back: ollama unreachable → backup (llama3.2)")
+    narrow = toolbar_text(state, width=80)  # an 80-column terminal: the notice is cut
+    assert len(narrow) == 80 and narrow.endswith("…") and narrow.startswith(text[:60])
 
 
 def test_toolbar_text_for_each_outcome(refused_url: str) -> None:
