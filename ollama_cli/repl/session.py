@@ -36,16 +36,21 @@ if TYPE_CHECKING:
 
     from ollama_cli.app import App
     from ollama_cli.options import TurnOptions
+    from ollama_cli.repl.ready import Readiness
 
 PROMPT = ">>> "
 CONTINUATION = "... "
 
 
 async def run_repl(app: App, turn: TurnOptions) -> int:
-    """``ollama-cli chat``."""
+    """``ollama-cli chat``: the readiness check runs while the session is being built."""
+    from ollama_cli.repl.ready import check
+
     state = ReplState.start(app, turn)
     await attach_flag_files(state)
-    return await repl_loop(state, build_session(state))
+    ready = asyncio.ensure_future(check(state))
+    session = build_session(state)
+    return await repl_loop(state, session, ready=ready)
 
 
 async def attach_flag_files(state: ReplState) -> None:
@@ -121,9 +126,15 @@ def sources(state: ReplState) -> dict[str, Source]:
     }
 
 
-async def repl_loop(state: ReplState, session: PromptSession[str], *, signals: bool = True) -> int:
+async def repl_loop(
+    state: ReplState,
+    session: PromptSession[str],
+    *,
+    signals: bool = True,
+    ready: asyncio.Future[Readiness] | None = None,
+) -> int:
     """Read and handle lines until Ctrl-D or ``/exit``; returns the exit status."""
-    greet(state)
+    greet(state, await ready if ready is not None else None)
     try:
         with ctrl_c_cancels(state, session) if signals else contextlib.nullcontext():
             while True:
@@ -142,13 +153,19 @@ async def repl_loop(state: ReplState, session: PromptSession[str], *, signals: b
     return EXIT_OK
 
 
-def greet(state: ReplState) -> None:
-    provider, model = state.target()
+def greet(state: ReplState, ready: Readiness | None = None) -> None:
+    """The banner: who answers (``ready``: checked; else the plan's first), then help."""
     conversation = state.conversation
     if conversation.id is not None:
         count = len(conversation.messages)
         state.say(f"continuing conversation {conversation.id} ({count} messages)", dim=True)
-    state.say(f"{provider} · {model} · /help for commands · Ctrl-D to quit", dim=True)
+    if ready is None:
+        provider, model = state.target()
+        state.say(f"{provider} · {model} · /help for commands · Ctrl-D to quit", dim=True)
+        return
+    state.ready = ready
+    state.say(ready.banner(), dim=True)
+    state.say("/help for commands · Ctrl-D to quit", dim=True)
 
 
 def fetch_models_once_drawn(state: ReplState, session: PromptSession[str]) -> None:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ollama_cli.options import TurnOptions
     from ollama_cli.render import StreamRenderer
     from ollama_cli.repl.models import ModelCache
+    from ollama_cli.repl.ready import Readiness
     from ollama_cli.router import ProviderRouter, RouteResult
 
 DIM = "\x1b[2m"
@@ -72,6 +73,7 @@ class ReplState:
     busy: asyncio.Task[bool] | None = None  # the line being handled: what Ctrl-C cancels
     pending: Bundle = field(default_factory=Bundle)  # -f and /file: sent with the next message
     unanswered_parts: tuple[Attachment, ...] = ()  # the images/PDFs of ``unanswered``
+    ready: Readiness | None = None  # the start-up check: who will answer (until a choice)
     _console: Console | None = None
     _models: ModelCache | None = None
 
@@ -144,6 +146,7 @@ class ReplState:
             self.model = model
         self.last = None
         self.fallback = None
+        self.ready = None
 
     async def close(self) -> None:
         """Stop background fetches and close connections and the history file."""

@@ -16,6 +16,8 @@ def toolbar_text(state: ReplState, width: int | None = None) -> str:
     last = state.last
     if last is not None and last.provider:
         provider, model = last.provider, last.model or "-"
+    elif state.ready is not None and state.ready.provider and state.ready.model:
+        provider, model = state.ready.provider, state.ready.model  # as the banner said
     else:
         provider, model = state.target()
     parts = [f"{provider} · {model}"]

@@ -169,7 +169,7 @@ def test_the_toolbar_names_the_provider_that_answered_after_a_fallback(refused_u
         wire.answer(["fallback answer"], prompt_eval_count=9, eval_count=3)
         with_backup(refused_url, wire.url)
         with chat(cpr=True) as child:
-            expect(child, "ollama · llama3.2 · /help")
+            expect(child, "backup · llama3.2 — ollama not running; /providers")
             expect(child, PROMPT)
             child.sendline("hi")
             expect(child, "ollama unreachable → backup")
@@ -180,18 +180,19 @@ def test_the_toolbar_names_the_provider_that_answered_after_a_fallback(refused_u
             assert leave(child) == 0
 
 
-def test_the_prompt_comes_before_any_provider_is_contacted() -> None:
-    """Start-up waits on no network: a provider that accepts and never answers is not even
-    connected to before the prompt shows. How fast the prompt comes is a goal of
-    bench/repl_startup.py (about 0.2 s idle), not something a busy machine can assert."""
+def test_the_prompt_comes_though_a_provider_never_answers() -> None:
+    """Start-up waits at most ``ready.READY_WITHIN_S`` on the network: the readiness check
+    asks each provider once, and one that accepts and never answers does not hold the
+    prompt back. How fast the prompt comes is a goal of bench/repl_startup.py, not
+    something a busy machine can assert."""
     with LoopbackServer(lambda request: Reply(before_headers=[Stall()])) as hanging:
         only_ollama(hanging.url)
         with chat() as child:
+            expect(child, r"ollama · llama3\.2 \(not checked yet\)")
             expect(child, PROMPT)
-            assert hanging.connections == 0
+            assert [r.path for r in hanging.requests] in ([], ["/api/tags"])
             assert leave(child) == 0
-    assert hanging.connections == 0
-    assert not os.path.exists(home() / "state" / "cooldowns.json")  # nothing was contacted
+    assert not os.path.exists(home() / "state" / "cooldowns.json")  # a check is no failure
 
 
 def test_kill_9_during_the_third_turn_loses_nothing_answered() -> None:

@@ -111,7 +111,12 @@ async def test_providers_prints_the_health_table(refused_url: str) -> None:
         out = await drive(make_state(), f"/providers\r{CTRL_D}")
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("NAME  "))
-    rows = {line.split()[0]: line.split()[2] for line in lines[header + 1 : header + 8]}
+    status = lines[header].split().index("STATUS")  # the columns shown depend on the width
+    rows = {
+        line.split()[0]: line.split()[status]
+        for line in lines[header + 1 : header + 12]
+        if line[:1].strip()  # not a wrapped detail's continuation
+    }
     assert rows["ollama"] == "unreachable" and rows["backup"] == "ok"
     assert rows["claude"] == "no_key"
 
