@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-import pexpect  # type: ignore[import-untyped]
+import pexpect
 
 from tests import HANG_S
 from tests.conftest import subprocess_env

@@ -12,7 +12,7 @@ from tests.wire.ollama import OllamaWire
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
 
 
-def banner(child) -> list[str]:  # type: ignore[no-untyped-def]
+def banner(child) -> list[str]:
     expect(child, ">>>")
     lines = [line.strip() for line in ANSI.sub("", child.before).splitlines()]
     return [line for line in lines if line]
