@@ -68,7 +68,10 @@ def test_slash_providers_fits_an_80_column_terminal(refused_url: str) -> None:
     try:
         child.expect(">>>")
         child.sendline("/providers")
-        child.expect(r"local\s+disabled")
+        try:
+            child.expect(r"local\s+disabled")
+        except pexpect.TIMEOUT:
+            raise AssertionError(repr(ANSI.sub("", seen.getvalue())[-3000:])) from None
         screen = ANSI.sub("", seen.getvalue())
         table = [line for line in screen.splitlines() if "no_key" in line or "NAME" in line]
         assert table and max(len(line.rstrip()) for line in table) <= 80, table
