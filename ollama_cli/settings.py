@@ -76,6 +76,18 @@ class ProviderConfig:
         found = next((var for var in self.key_envs if environ.get(var)), None)
         return found or self.key_env or "its API key variable"
 
+    def fingerprint(self, environ: Mapping[str, str]) -> str:
+        """A short digest of what reaching this provider depends on — type, address, model,
+        plain options and the key — so a cooldown counted before a config change is over.
+        Only this digest is stored (in the cooldowns file), never the key."""
+        import hashlib
+        import json
+
+        plain = {k: v for k, v in self.options.items() if isinstance(v, str | int | float | bool)}
+        parts = [self.type, self.base_url, self.default_model, plain, self.resolve_key(environ)]
+        digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode())
+        return digest.hexdigest()[:16]
+
     def settings(self, environ: Mapping[str, str]) -> ProviderSettings:
         options = dict(self.options)
         options.setdefault("key_required", self.key_required)

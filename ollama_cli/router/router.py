@@ -86,6 +86,10 @@ class ProviderRouter:
                 raise ProviderUnavailableError(f"{name}: {exc}", provider=name) from exc
         return self._providers[name]
 
+    def fingerprint(self, name: str) -> str:
+        """What ``name``'s cooldown was counted under (see ``ProviderConfig.fingerprint``)."""
+        return self.provider_config(name).fingerprint(self.environ)
+
     def plan(self, request: RouteRequest) -> list[Step]:
         """The providers this request will walk, each with its model and skip reason."""
         names = list(self.settings.chain)
@@ -105,6 +109,9 @@ class ProviderRouter:
         ]
         if request.model and steps:
             steps[0] = replace(steps[0], named=True)
+        if request.provider and steps and steps[0].skip == "skipped_cooldown":
+            # -p NAME always tries NAME: the user is asking for it, perhaps having fixed it.
+            steps[0] = replace(steps[0], skip=None, skip_reason=None)
         live = [s for s in steps if s.skip in (None, "skipped_cooldown")]
         if live and all(s.skip == "skipped_cooldown" for s in live):
             # Every provider is cooling down: try them anyway rather than fail for sure.
@@ -126,11 +133,14 @@ class ProviderRouter:
             return Step(name, model, "unsupported_input", why)
         if why := too_long(request.messages, info, model):
             return Step(name, model, "context_too_long", why)
-        remaining = self.cooldowns.remaining(name)
+        remaining = self.cooldowns.remaining(name, self.fingerprint(name))
         if remaining > 0:
-            failures = self.cooldowns.failures(name)
+            failures = self.cooldowns.failures(name, self.fingerprint(name))
             plural = "s" if failures != 1 else ""
-            why = f"cooling down for {remaining:.0f} s after {failures} failure{plural}"
+            why = (
+                f"cooling down for {remaining:.0f} s after {failures} failure{plural};"
+                f" -p {name} tries it now"
+            )
             return Step(name, model, "skipped_cooldown", why)
         return Step(name, model)
 

@@ -279,6 +279,7 @@ class ChainWalk:
             threshold=settings.cooldown_failures,
             seconds=settings.cooldown_seconds,
             retry_after=retry_after if long_wait else None,
+            fingerprint=self.router.fingerprint(step.name),
         )
 
     def record(self, attempt: Try, outcome: str, error: str | None = None) -> None:
@@ -319,6 +320,8 @@ class WalkHost(Protocol):
     async def sleep(self, seconds: float) -> None: ...
 
     def provider(self, name: str) -> BaseProvider: ...
+
+    def fingerprint(self, name: str) -> str: ...
 
     async def fit(self, step: Step, request: RouteRequest, notify: Notify) -> Step: ...
 
