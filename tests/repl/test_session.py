@@ -39,7 +39,8 @@ from tests.repl import (
     stored_messages,
     with_backup,
 )
-from tests.wire.ollama import OllamaWire
+from tests.wire.loopback import Pause, Reply, Stall
+from tests.wire.ollama import NDJSON, OllamaWire, chat_line, ndjson_lines
 
 
 async def test_two_turns_the_second_request_carries_the_first() -> None:
@@ -132,7 +133,11 @@ async def test_input_history_is_kept_across_sessions() -> None:
 
 async def test_ctrl_c_mid_answer_keeps_the_partial_answer_marked_interrupted() -> None:
     with OllamaWire() as wire:
-        wire.answer(["one ", "two ", "three ", "four"], pause=0.2).answer(["next"])
+        # After "two " the server stalls: nothing but the cancel can end this answer, and
+        # no later token can slip in before it however slow the machine.
+        one, two = ndjson_lines([chat_line("one "), chat_line("two ")])
+        stalled = Reply(body=[one, Pause(0.2), two, Stall()], content_type=NDJSON)
+        wire.reply(stalled, path="/api/chat").answer(["next"])
         only_ollama(wire.url)
         state = make_state()
         turn = asyncio.create_task(handle(state, "count"))
@@ -296,7 +301,7 @@ print([m for m in sys.modules if m in heavy or m.startswith("providers.") and m 
         text=True,
         env=subprocess_env(home),
         cwd=Path(__file__).parents[2],
-        timeout=30,
+        timeout=HANG_S,
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
@@ -325,7 +330,7 @@ def test_chat_without_a_terminal_is_a_usage_error(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         env=subprocess_env(tmp_path),
-        timeout=30,
+        timeout=HANG_S,
     )
     assert out.returncode == 2
     assert out.stderr.startswith("ollama-cli: chat needs a terminal; for piped input use: ")
