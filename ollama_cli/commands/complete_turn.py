@@ -16,6 +16,7 @@ from ollama_cli.app import EXIT_NO_ANSWER, EXIT_OK, App
 from ollama_cli.conversation import Conversation, request_for
 from ollama_cli.options import TurnOptions
 from ollama_cli.router import RouteResult, RoutingError
+from ollama_cli.router.advice import cut_notice
 from ollama_cli.sink import make_sink
 from providers.types import Attachment
 
@@ -92,6 +93,9 @@ def report(
             if failed and attempt.outcome == "ok":
                 continue
             app.warn(f"  {attempt.line()}")
+    cut = cut_notice(result, turn.max_tokens, "--max-tokens to raise")
+    if cut and not failed:
+        app.warn(cut)
     if failed:
         from ollama_cli.router.advice import summary
 

@@ -17,6 +17,7 @@ from ollama_cli.attach import Bundle
 from ollama_cli.conversation import request_for
 from ollama_cli.repl.state import LastAnswer
 from ollama_cli.router import RouteRequest, RoutingError
+from ollama_cli.router.advice import cut_notice
 from providers.types import Attachment
 
 if TYPE_CHECKING:
@@ -81,6 +82,9 @@ async def answer(
         result = routed.result
         conversation.add_answer(result, latency_ms=latency, interrupted=outcome == "interrupted")
         _settle(state, prompt, parts, result, LastAnswer.of(result, latency, outcome))
+    cut = cut_notice(result, None, "ask it to go on")
+    if cut and outcome == "ok":
+        state.say(cut, dim=True)
     if outcome == "failed":
         show_failure(state, result)
     elif state.turn.verbose:

@@ -80,3 +80,13 @@ def summary(result: RouteResult, config: Config, environ: Mapping[str, str]) -> 
         todo = advice(attempt, cfg, environ) if cfg is not None else ""
         parts.append(f"{name} {short_outcome(attempt.outcome)}" + (f" ({todo})" if todo else ""))
     return f"{reason}: {'; '.join(parts)}" if parts else reason
+
+
+def cut_notice(result: RouteResult, max_tokens: int | None, raise_with: str) -> str | None:
+    """``cut at 512 tokens; --max-tokens to raise`` for an answer stopped by its length
+    limit (None otherwise): a cut answer must not pass for a finished one."""
+    if result.finish_reason != "length":
+        return None
+    limit = max_tokens or result.usage.output_tokens
+    at = f"cut at {limit} tokens" if limit else "cut at the length limit"
+    return f"{at}; {raise_with}"

@@ -342,3 +342,11 @@ async def test_verbose_shows_the_trace_after_each_answer(refused_url: str) -> No
         out = await drive(make_state("-v"), f"hi\r{CTRL_D}")
     assert "  ollama (llama3.2): unavailable: " in out
     assert "  backup (llama3.2) (fallback): ok [" in out
+
+
+async def test_an_answer_cut_at_the_length_limit_says_so_in_the_repl() -> None:
+    with OllamaWire() as wire:
+        wire.answer(["half an answer"], done_reason="length", eval_count=64)
+        only_ollama(wire.url)
+        out = await drive(make_state(), f"hi\r{CTRL_D}")
+    assert out.index("half an answer") < out.index("cut at 64 tokens; ask it to go on")
