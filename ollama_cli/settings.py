@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ollama_cli.usage.prices import Price
 from providers.base import ProviderSettings
 from providers.builtins import DEFAULT_CHAIN
 
@@ -112,6 +113,7 @@ class Config:
     providers: dict[str, ProviderConfig]
     history_enabled: bool = True
     warnings: tuple[str, ...] = ()
+    prices: Mapping[str, Price] = field(default_factory=dict)  # [prices."MODEL"]
 
 
 ROUTER_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -125,6 +127,12 @@ ROUTER_KEYS: dict[str, type | tuple[type, ...]] = {
     "fallback": bool,
 }
 HISTORY_KEYS: dict[str, type | tuple[type, ...]] = {"enabled": bool}
+#: The keys of one ``[prices."MODEL"]`` table (USD per million tokens).
+PRICE_KEYS: dict[str, type | tuple[type, ...]] = {
+    "input": (int, float),
+    "output": (int, float),
+    "cached_input": (int, float),
+}
 PROVIDER_KEYS: dict[str, type | tuple[type, ...]] = {
     "type": str,
     "enabled": bool,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ollama_cli.router.trace import Attempt
+from ollama_cli.usage.tokens import Tokens
 from providers.types import Message, Usage
 
 
@@ -35,6 +36,7 @@ class RouteResult:
     model: str | None = None
     finish_reason: str | None = None
     usage: Usage = field(default_factory=Usage)
+    usage_reported: bool = False  # did any provider send token counts?
     attempts: list[Attempt] = field(default_factory=list)
     interrupted: bool = False
     error: str | None = None
@@ -44,6 +46,11 @@ class RouteResult:
     @property
     def ok(self) -> bool:
         return self.error is None and self.finish_reason is not None
+
+    @property
+    def tokens(self) -> Tokens:
+        """The answer's token counts, None where the provider did not report them."""
+        return Tokens.reported(self.usage, reported=self.usage_reported, text=self.text)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {

@@ -228,9 +228,11 @@ class ChainWalk:
                     result.text += chunk.text
                     yield chunk.text
                 if chunk.usage is not None:
+                    result.usage_reported = True
                     result.usage = Usage(
                         result.usage.input_tokens + chunk.usage.input_tokens,
                         result.usage.output_tokens + chunk.usage.output_tokens,
+                        result.usage.cached_input_tokens + chunk.usage.cached_input_tokens,
                     )
                 finish = chunk.finish_reason or finish
         # Only a stream that ended cleanly has finished: an error after the finish chunk
