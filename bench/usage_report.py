@@ -53,9 +53,9 @@ def main() -> None:
         "ollama-cli history list (for scale)": Command([CLI, "history", "list"], env),
     }
     timed = time_commands(commands, runs=runs(10))
-    for name, samples in timed.items():
+    for name, command_samples in timed.items():
         goal = None if "scale" in name else COMMAND_GOAL_MS
-        stats.append(stat(name, samples, goal))
+        stats.append(stat(name, command_samples, goal))
     size_mb = path.stat().st_size / 1e6
     notes = [
         f"{args.turns:,} turns ({2 * args.turns:,} messages), {size_mb:.1f} MB, "

@@ -8,8 +8,10 @@ Shared by the ``usage`` tests and ``bench/usage_report.py``. The turns cycle thr
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ollama_cli.history import HistoryStore
 
@@ -61,7 +63,7 @@ def seed_history(
         conn.close()
 
 
-def _rows(turns: int, start: float, step: float, conversations: int):  # type: ignore[no-untyped-def]
+def _rows(turns: int, start: float, step: float, conversations: int) -> Iterator[tuple[Any, ...]]:
     for n in range(turns):
         kind = MIX[n % len(MIX)]
         cid = f"c{n % conversations:07d}"
