@@ -4,7 +4,8 @@ Goal (issue "usage, cost and budgets"): fast on 100k turns, through one query on
 ``messages_usage`` covering index. Rows: the query alone (``HistoryStore.usage`` on an
 open store, grouped by provider/model and by day), and the whole command — process start
 to exit — for ``usage``, ``usage --by day`` and ``usage --since 1h``, against
-``history list`` (which reads 20 rows) for scale. The history is seeded with
+``history list`` (which reads 20 rows) for scale. On a busy machine read the cpu column:
+it is this process's (query rows) or the child's (command rows) CPU time. The history is seeded with
 ``executemany`` (tests/seed.py): one answer a second, ending now.
 
 Run: .venv/bin/python bench/usage_report.py [--turns N]   (writes bench/results/usage_report.json)
@@ -15,7 +16,17 @@ from __future__ import annotations
 import argparse
 import time
 
-from _harness import CLI, Command, clean_env, report, runs, sandbox, stat, time_commands
+from _harness import (
+    CLI,
+    Command,
+    Samples,
+    clean_env,
+    report,
+    runs,
+    sandbox,
+    stat,
+    time_commands,
+)
 
 from ollama_cli.history import HistoryStore
 from ollama_cli.paths import app_paths
@@ -38,11 +49,12 @@ def main() -> None:
     with HistoryStore(path) as store:
         for label, by_day in (("provider/model", False), ("day", True)):
             store.usage(by_day=by_day)  # warm the page cache
-            samples = []
+            samples = Samples([], [])
             for _ in range(runs(20)):
-                t0 = time.perf_counter()
+                wall, cpu = time.perf_counter(), time.process_time()
                 store.usage(by_day=by_day)
-                samples.append((time.perf_counter() - t0) * 1000)
+                samples.wall.append((time.perf_counter() - wall) * 1000)
+                samples.cpu.append((time.process_time() - cpu) * 1000)  # type: ignore[union-attr]
             stats.append(stat(f"query: usage by {label}", samples, QUERY_GOAL_MS))
     env = clean_env(home)
     ok = lambda out: out.startswith(b"provider") or out.startswith(b"day")  # noqa: E731

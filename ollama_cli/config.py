@@ -110,10 +110,15 @@ def _router(table: Mapping[str, Any], src: ConfigSource) -> RouterSettings:
         "hedge_after_ms",
         "max_retry_wait",
         "cooldown_seconds",
+        "daily_budget",
+        "monthly_budget",
     ):
         if key in table:
             check_number(table[key], "router", key, src, minimum=0.0, inclusive=True)
     fields = {k: v for k, v in table.items() if k != "chain"}
+    for key in ("daily_budget", "monthly_budget"):
+        if key in fields:
+            fields[key] = float(fields[key])
     return RouterSettings(chain=tuple(dict.fromkeys(chain)), **fields)
 
 

@@ -36,6 +36,8 @@ class RouterSettings:
     resume_interrupted: bool = True
     hedge_after_ms: int = 0
     fallback: bool = True
+    daily_budget: float | None = None  # in the price table's currency; None = no limit
+    monthly_budget: float | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ ROUTER_KEYS: dict[str, type | tuple[type, ...]] = {
     "resume_interrupted": bool,
     "hedge_after_ms": int,
     "fallback": bool,
+    "daily_budget": (int, float),
+    "monthly_budget": (int, float),
 }
 HISTORY_KEYS: dict[str, type | tuple[type, ...]] = {"enabled": bool}
 #: The keys of one ``[prices."MODEL"]`` table (USD per million tokens).

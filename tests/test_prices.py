@@ -70,6 +70,7 @@ def test_configured_prices_win_and_patterns_extend() -> None:
         ("mdns", {"type": "openai-compatible", "base_url": "http://gpu-box.local/v1"}, True),
         ("or", {"type": "openai-compatible", "base_url": "https://openrouter.ai/api/v1"}, False),
         ("cloud", {"type": "ollama", "host": "https://ollama.com"}, False),
+        ("proxy", {"type": "anthropic", "base_url": "http://127.0.0.1:4000"}, False),
     ],
 )
 def test_self_hosted_servers_cost_nothing_unless_priced(
@@ -85,6 +86,8 @@ def test_self_hosted_servers_cost_nothing_unless_priced(
     )  # fmt: skip
     assert (PriceTable().price(cfg, "m") == FREE) is free
     assert PriceTable({"m": Price(1, 1)}).price(cfg, "m") == Price(1, 1)
+    # A vendor's model behind a local proxy bills as the vendor's.
+    assert PriceTable().price(cfg, "gpt-4o") == BUILTIN_PRICES["gpt-4o*"]
 
 
 def test_cost_counts_cached_input_at_its_price() -> None:
@@ -130,3 +133,29 @@ def test_since_forms() -> None:
     assert parse_since("month", now) <= parse_since("today", now)
     with pytest.raises(ValueError, match="not a time span or date"):
         parse_since("yesterday-ish", now)
+
+
+def test_adapters_report_cached_input_as_part_of_input() -> None:
+    """The vendors' documented usage fields (OpenAI Responses and chat completions,
+    Gemini), as the SDKs name them: ``input_tokens_details.cached_tokens`` (openai 3.57.0
+    ``ResponseUsage``), ``prompt_tokens_details.cached_tokens`` (``CompletionUsage``),
+    ``cachedContentTokenCount`` (google-genai 3.6.1 ``GenerateContentResponseUsageMetadata``)."""
+    from providers.gemini_wire import parse_usage
+    from providers.openai_compat import chat_usage
+    from providers.openai_responses import responses_usage
+
+    responses = {
+        "input_tokens": 2000,
+        "output_tokens": 5,
+        "input_tokens_details": {"cached_tokens": 1536},
+    }
+    assert responses_usage({"usage": responses}) == Usage(2000, 5, 1536)
+    chat = {
+        "prompt_tokens": 1200,
+        "completion_tokens": 3,
+        "prompt_tokens_details": {"cached_tokens": 1024},
+    }
+    assert chat_usage({"usage": chat}) == Usage(1200, 3, 1024)
+    meta = {"promptTokenCount": 900, "candidatesTokenCount": 4, "cachedContentTokenCount": 800}
+    assert parse_usage(meta) == Usage(900, 4, 800)
+    assert chat_usage({"usage": {"prompt_tokens": 7, "completion_tokens": 1}}) == Usage(7, 1, 0)

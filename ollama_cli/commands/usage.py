@@ -1,5 +1,6 @@
-"""``ollama-cli usage``: tokens, answers and cost per provider, model or day, from history.
-Says so when tokens or prices are unknown instead of counting 0."""
+"""``ollama-cli usage``: tokens, answers and cost per provider, model or day, from history,
+and how much of each budget is spent. Says so when tokens or prices are unknown instead
+of counting 0."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ollama_cli.app import App
     from ollama_cli.commands import Subparsers
+    from ollama_cli.history import HistoryStore
+    from ollama_cli.usage.prices import PriceTable
     from ollama_cli.usage.report import Group
 
 
@@ -20,8 +23,9 @@ def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "usage",
         parents=[parent],
-        help="tokens and cost per provider, model or day (from history)",
-        description="Tokens, answers and cost from history, grouped by provider, model or day.",
+        help="tokens and cost per provider, model or day (from history), budgets",
+        description="Tokens, answers and cost from history, grouped by provider, model or "
+        "day, and how much of router.daily_budget / router.monthly_budget is spent.",
     )
     p.add_argument(
         "--since",
@@ -60,8 +64,9 @@ def run(app: App) -> int:
         table,
         app.config.providers,
     )
+    budgets = budget_use(app, table, store)
     if app.args.json:
-        _dump(app, since, groups, total)
+        _dump(app, since, groups, total, budgets)
         return 0
     if not groups:
         app.warn("no answers in history" + (f" since {_when(since)}" if since else ""))
@@ -69,7 +74,34 @@ def run(app: App) -> int:
         _print_table(app.args.by, groups, total)
         for note in notes(total):
             print(note)
+    for line in budget_lines(budgets):
+        print(line)
     return 0
+
+
+def budget_use(app: App, table: PriceTable, store: HistoryStore) -> dict[str, dict[str, float]]:
+    """``{"daily": {"limit": …, "spent": …}, …}`` for the budgets that are set."""
+    from ollama_cli.usage.budget import Budget
+    from ollama_cli.usage.report import spend_reader
+
+    reader = spend_reader(store, table, app.config.providers)
+    budget = Budget(app.config.router, table, reader)
+    return {
+        word: {"limit": limit, "spent": round(budget.spent(word), 6)}
+        for word, limit in budget.limits.items()
+    }
+
+
+def budget_lines(budgets: dict[str, dict[str, float]]) -> list[str]:
+    """``daily budget: $0.42 of $1.00 spent (42%)``, one line per budget that is set."""
+    from ollama_cli.usage.prices import format_cost
+
+    lines = []
+    for word, use in budgets.items():
+        limit, spent = use["limit"], use["spent"]
+        share = f" ({spent / limit:.0%})" if limit else ""
+        lines.append(f"{word} budget: {format_cost(spent)} of {format_cost(limit)} spent{share}")
+    return lines
 
 
 def notes(total: Group) -> list[str]:
@@ -133,6 +165,7 @@ def _dump(
     since: float | None,
     groups: list[Group],
     total: Group,
+    budgets: dict[str, dict[str, float]],
 ) -> None:
     from ollama_cli.usage.prices import CURRENCY, PRICES_DATE
 
@@ -143,6 +176,7 @@ def _dump(
         "prices_date": PRICES_DATE,
         "groups": [{"key": g.key, **g.to_dict()} for g in groups],
         "total": total.to_dict(),
+        "budgets": budgets,
     }
     json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")

@@ -37,6 +37,7 @@ class RouteResult:
     finish_reason: str | None = None
     usage: Usage = field(default_factory=Usage)
     usage_reported: bool = False  # did any provider send token counts?
+    cost: float | None = None  # in the price table's currency; None = unknown
     attempts: list[Attempt] = field(default_factory=list)
     interrupted: bool = False
     error: str | None = None
@@ -58,10 +59,8 @@ class RouteResult:
             "model": self.model,
             "text": self.text,
             "finish_reason": self.finish_reason,
-            "usage": {
-                "input_tokens": self.usage.input_tokens,
-                "output_tokens": self.usage.output_tokens,
-            },
+            "usage": self.tokens.to_dict(),
+            "cost": None if self.cost is None else round(self.cost, 6),
         }
         if self.interrupted:
             data["interrupted"] = True

@@ -99,14 +99,21 @@ class PriceTable:
         return _match(self._configured, wanted) or _match(self._builtin, wanted)
 
     def price(self, provider: ProviderConfig | None, model: str | None) -> Price | None:
-        """What ``model`` costs when ``provider`` serves it: configured, else free when
-        self-hosted, else the built-in table."""
+        """What ``model`` costs when ``provider`` serves it: configured, else the built-in
+        table's price of a vendor's model, else free when self-hosted, else unknown.
+
+        A vendor's model id on a local server (``gpt-4o`` behind a LiteLLM proxy on
+        localhost) is priced as the vendor's: no one hosts that model themselves.
+        """
         configured = _match(self._configured, (model or "").lower().removeprefix("models/"))
         if configured is not None:
             return configured
-        if provider is not None and self_hosted(provider):
+        if provider is not None and provider.type == "local":
             return FREE
-        return self.lookup(model)
+        listed = self.lookup(model)
+        if listed is None and provider is not None and self_hosted(provider):
+            return FREE
+        return listed
 
     def cost(
         self, provider: ProviderConfig | None, model: str | None, tokens: Tokens
@@ -142,12 +149,14 @@ def _match(table: Mapping[str, Price], model: str) -> Price | None:
 
 def self_hosted(provider: ProviderConfig) -> bool:
     """Runs on the user's machine or network: the local type, Ollama not at ollama.com,
-    or a server on a loopback, private or ``.local`` address."""
+    or an OpenAI-compatible server on a loopback, private or ``.local`` address. The
+    vendors' own types (anthropic, gemini, openai) never are: pointed at a local address
+    they reach a proxy to the vendor, which bills as the vendor does."""
     url = str(provider.options.get("host") or provider.base_url or "")
     host = (urlsplit(url if "//" in url else f"//{url}").hostname or "").lower()
     if provider.type in SELF_HOSTED_TYPES:
         return not (host == "ollama.com" or host.endswith(".ollama.com"))
-    if not host:
+    if provider.type != "openai-compatible" or not host:
         return False
     if host == "localhost" or host.endswith((".local", ".localhost", ".lan", ".internal")):
         return True

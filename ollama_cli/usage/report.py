@@ -9,7 +9,7 @@ beside it, so the output can say "and N answers of unknown cost" instead of a wr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from ollama_cli.usage.prices import PriceTable, cost_of
 from ollama_cli.usage.tokens import Tokens
 
 if TYPE_CHECKING:
+    from ollama_cli.history import HistoryStore
     from ollama_cli.history.usage import UsageRow
     from ollama_cli.settings import ProviderConfig
 
@@ -134,5 +135,23 @@ def summarise(
 def known_cost(
     rows: Iterable[UsageRow], table: PriceTable, providers: Mapping[str, ProviderConfig]
 ) -> float:
-    """What the answers of known cost in ``rows`` cost."""
+    """What the answers of known cost in ``rows`` cost (what a budget counts)."""
     return sum(p.cost or 0.0 for p in priced_rows(rows, table, providers))
+
+
+def spend_reader(
+    store: HistoryStore | None, table: PriceTable, providers: Mapping[str, ProviderConfig]
+) -> Callable[[float], float]:
+    """``start → the known cost of the answers stored since start`` (0 without history)."""
+
+    def spent_since(start: float) -> float:
+        from ollama_cli.history import HistoryError
+
+        if store is None:
+            return 0.0
+        try:
+            return known_cost(store.usage(start), table, providers)
+        except HistoryError:  # reported where the history is used; nothing counted here
+            return 0.0
+
+    return spent_since

@@ -25,6 +25,13 @@ class Tokens:
     def known(self) -> bool:
         return self.input is not None and self.output is not None
 
+    def to_dict(self) -> dict[str, int | None]:
+        """``--json``'s ``usage``: null where unknown; cached input only when reported."""
+        data = {"input_tokens": self.input, "output_tokens": self.output}
+        if self.cached_input:
+            data["cached_input_tokens"] = self.cached_input
+        return data
+
     @classmethod
     def reported(cls, usage: Usage, *, reported: bool, text: str) -> Tokens:
         """What ``usage`` says about an answer of ``text``.
