@@ -93,7 +93,7 @@ def report(
             if failed and attempt.outcome == "ok":
                 continue
             app.warn(f"  {attempt.line()}")
-    if turn.verbose and result.text:
+    if turn.verbose and result.text and not failed:
         from ollama_cli.usage.summary import cost_summary
 
         app.warn(f"  {cost_summary(result)}")
