@@ -141,7 +141,7 @@ async def test_a_budget_skip_is_announced_even_when_not_first() -> None:
         ("local", "ok"),
     ]
     assert len(notices) == 1
-    assert notices[0].startswith("ollama unreachable; claude skipped (would exceed the daily")
+    assert notices[0].startswith("ollama unreachable, claude skipped (would exceed the daily")
     assert notices[0].endswith("→ local (local-default)")
 
 

@@ -59,6 +59,8 @@ BUILTIN_PRICES: dict[str, Price] = {
     "claude-opus-4-0*": Price(15.0, 75.0, 1.50),
     "claude-opus-4-2025*": Price(15.0, 75.0, 1.50),
     "claude-sonnet-4*": Price(3.0, 15.0, 0.30),
+    # Every Sonnet generation so far has kept this tier's price: a newer one is assumed to.
+    "claude-sonnet-*": Price(3.0, 15.0, 0.30),
     "claude-haiku-4-5*": Price(1.0, 5.0, 0.10),
     "claude-3-5-haiku*": Price(0.80, 4.0, 0.08),
     # Google Gemini: input (text) / output / context caching.
