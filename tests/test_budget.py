@@ -120,6 +120,10 @@ async def test_over_budget_everywhere_is_a_failure_with_the_whole_trace() -> Non
     with pytest.raises(RoutingError) as exc:
         await ask(router)
     assert trace(exc.value.result) == [("a", "skipped_budget"), ("b", "skipped_budget")]
+    from ollama_cli.router.advice import summary
+
+    line = summary(exc.value.result, router.config, {})
+    assert line.startswith("no provider could answer: a over budget (raise router.daily_budget")
 
 
 async def test_a_budget_skip_is_announced_even_when_not_first() -> None:
