@@ -56,9 +56,9 @@ def shared_tls() -> None:
 
 
 def plain_pipe_without_rich() -> None:
-    import ollama_cli.sink
+    import ollama_cli.render.sink
 
-    original = ollama_cli.sink.make_sink
+    original = ollama_cli.render.sink.make_sink
 
     def make_sink(turn: Any, environ: Any) -> Any:
         if turn.json or sys.stdout.isatty():
@@ -67,7 +67,7 @@ def plain_pipe_without_rich() -> None:
 
         return PlainRenderer(sys.stdout)
 
-    ollama_cli.sink.make_sink = make_sink
+    ollama_cli.render.sink.make_sink = make_sink
 
 
 def main() -> int:

@@ -19,6 +19,7 @@ from ollama_cli.paths import AppPaths, app_paths
 if TYPE_CHECKING:
     from ollama_cli.config import Config
     from ollama_cli.history import HistoryStore
+    from ollama_cli.render.terminal import TerminalWriter
     from ollama_cli.router import ProviderRouter
     from ollama_cli.usage.budget import Budget
 
@@ -50,7 +51,6 @@ class App:
         self.args = args or argparse.Namespace()
         self.environ = dict(os.environ) if environ is None else environ
         self.paths: AppPaths = app_paths(self.environ)
-        self.stderr_tty = sys.stderr.isatty()
 
     def warn(self, message: str) -> None:
         """A one-line notice on stderr (dimmed on a terminal), never on stdout.
@@ -58,12 +58,24 @@ class App:
         While an answer is on screen its renderer takes the router's notices instead (the
         ``notify`` passed with the request), so they land above the answer.
         """
-        if self.stderr_tty and "NO_COLOR" not in self.environ:
-            message = f"\x1b[2m{message}\x1b[0m"
-        print(message, file=sys.stderr, flush=True)
+        self.stderr.line(message, dim=True)
 
     def error(self, message: str) -> None:
-        print(f"ollama-cli: {message}", file=sys.stderr, flush=True)
+        self.stderr.line(f"ollama-cli: {message}")
+
+    @cached_property
+    def stderr(self) -> TerminalWriter:
+        """Notices and errors: server text in them is shown, never run, on a terminal."""
+        from ollama_cli.render.terminal import TerminalWriter
+
+        return TerminalWriter.of(sys.stderr, self.environ)
+
+    @cached_property
+    def stdout(self) -> TerminalWriter:
+        """Lines of command output (history, model lists): made visible on a terminal."""
+        from ollama_cli.render.terminal import TerminalWriter
+
+        return TerminalWriter.of(sys.stdout, self.environ)
 
     @cached_property
     def config(self) -> Config:

@@ -22,44 +22,11 @@ from ollama_cli.render import (
     BlockSplitter,
     MarkdownRenderer,
     PlainRenderer,
+    Terminal,
+    TerminalWriter,
     make_renderer,
 )
-
-_CSI = re.compile(r"\x1b\[(\??)(\d*)([A-Za-z])")
-
-
-def screen(raw: str) -> str:
-    """Replay terminal output and return the final screen (trailing spaces stripped)."""
-    rows: list[list[str]] = [[]]
-    row = col = 0
-    at = 0
-    while at < len(raw):
-        char = raw[at]
-        if char == "\x1b":
-            code = _CSI.match(raw, at)
-            assert code is not None, f"unexpected escape {raw[at : at + 8]!r}"
-            private, number, op = code.groups()
-            if op == "A":
-                row -= int(number or 1)
-                assert row >= 0, "cursor moved above the output"
-            elif op == "K" and number == "2":
-                rows[row] = []
-            else:
-                assert private == "?" and op in "hl", f"unexpected escape {code[0]!r}"
-            at = code.end()
-            continue
-        if char == "\n":
-            row, col = row + 1, 0
-            rows.extend([] for _ in range(row + 1 - len(rows)))
-        elif char == "\r":
-            col = 0
-        else:
-            line = rows[row]
-            line.extend(" " * (col - len(line)))
-            line[col : col + 1] = [char]
-            col += 1
-        at += 1
-    return "\n".join("".join(line).rstrip() for line in rows).strip("\n")
+from tests.render.vt import Screen, screen
 
 
 def terminal(width: int = 80, height: int = 25) -> Console:
@@ -262,12 +229,9 @@ def test_live_region_never_outgrows_the_screen() -> None:
     console = terminal(height=10)
     code = "```python\n" + "".join(f"line_{n} = {n}\n\n" for n in range(40))
     stream(code, console, refresh_per_second=1e9)
-    ups = [
-        len(run) // len("\x1b[1A\x1b[2K")
-        for run in re.findall(r"(?:\x1b\[1A\x1b\[2K)+", raw_output(console))
-    ]
-    assert ups and max(ups) < 10
-    assert screen(raw_output(console)).count("line_") == 40
+    shown = Screen().feed(raw_output(console))
+    assert shown.max_up < 10
+    assert shown.text().count("line_") == 40
 
 
 def test_tail_repaints_are_bounded_by_the_refresh_rate() -> None:
@@ -300,16 +264,28 @@ def test_plain_mode_writes_the_exact_text_and_flushes_each_chunk() -> None:
     assert file.flushes == len(chunks)
 
 
-def test_no_color_and_raw_choose_plain_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_raw_and_dumb_terminals_choose_plain_mode() -> None:
     assert isinstance(make_renderer(terminal()), MarkdownRenderer)
     assert isinstance(make_renderer(terminal(), raw=True), PlainRenderer)
-    monkeypatch.setenv("NO_COLOR", "1")
     console = terminal()
-    with make_renderer(console) as renderer:
+    with make_renderer(console, environ={"TERM": "dumb"}) as renderer:
         assert isinstance(renderer, PlainRenderer)
-        renderer.feed("# Not rendered\n\n`kept`")
-    # On a terminal the shell prompt must not be glued to the answer.
-    assert raw_output(console) == "# Not rendered\n\n`kept`\n"
+        renderer.feed("# Not rendered\n\n`kept` \x1b]0;title\x07")
+    # No escape at all, the model's included; the shell prompt is not glued to the answer.
+    assert raw_output(console) == "# Not rendered\n\n`kept` ␛]0;title␇\n"
+
+
+def test_no_color_keeps_the_layout_and_drops_the_colours() -> None:
+    document = "# Title\n\n- **bold** item\n\n```python\nx = 1\n```\n"
+    console = Console(
+        file=io.StringIO(), width=80, force_terminal=True, color_system="truecolor", no_color=True
+    )
+    stream(document, console)
+    output = raw_output(console)
+    assert screen(output) == rendered_whole(document)
+    sgr = re.findall(r"\x1b\[([\d;]*)m", output)
+    assert "1" in sgr  # bold is not a colour
+    assert not [code for code in sgr if re.search(r"(^|;)(3|4|9|10)\d", code)]
 
 
 def test_notices_appear_before_the_answer() -> None:
@@ -347,7 +323,7 @@ def test_a_seam_inside_a_code_block_keeps_the_rest_as_code() -> None:
 
 def test_plain_mode_sends_notices_elsewhere() -> None:
     out, err = io.StringIO(), io.StringIO()
-    with make_renderer(Console(file=out), notices=Console(file=err)) as renderer:
+    with make_renderer(Console(file=out), notices=TerminalWriter(err, Terminal())) as renderer:
         renderer.notice("ollama unreachable → claude")
         renderer.feed("answer")
     assert out.getvalue() == "answer"

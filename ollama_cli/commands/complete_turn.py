@@ -15,9 +15,9 @@ import time
 from ollama_cli.app import EXIT_NO_ANSWER, EXIT_OK, App
 from ollama_cli.conversation import Conversation, request_for
 from ollama_cli.options import TurnOptions
+from ollama_cli.render.sink import make_sink
 from ollama_cli.router import RouteResult, RoutingError
 from ollama_cli.router.advice import cut_notice
-from ollama_cli.sink import make_sink
 from providers.types import Attachment
 
 

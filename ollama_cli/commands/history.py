@@ -98,7 +98,7 @@ def run_list(app: App) -> int:
     for r in rows:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.updated))
         who = f"{r.last_provider}/{r.last_model}" if r.last_provider else "-"
-        print(f"{r.id}  {when}  {r.message_count:>3} msgs  {who:<32}  {r.title or ''}")
+        app.stdout.line(f"{r.id}  {when}  {r.message_count:>3} msgs  {who:<32}  {r.title or ''}")
     return 0
 
 
@@ -110,7 +110,8 @@ def run_show(app: App) -> int:
     if as_json:
         _dump(store.to_json(cid))
     else:
-        sys.stdout.write(store.to_markdown(cid))
+        app.stdout.write(store.to_markdown(cid))
+        app.stdout.end_text()
     return 0
 
 
@@ -130,7 +131,7 @@ def run_search(app: App) -> int:
         return 0
     for h in hits:
         line = " ".join(h.text.split())
-        print(f"{h.conversation_id}  {h.role:<9}  {line[:100]}")
+        app.stdout.line(f"{h.conversation_id}  {h.role:<9}  {line[:100]}")
     return 0 if hits else 1
 
 

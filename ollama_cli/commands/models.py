@@ -70,7 +70,7 @@ def run_list(app: App) -> int:
             marks = [lifecycle_note(model)] if lifecycle_note(model) else []
             if model.id == cfg.default_model and sys.stdout.isatty():
                 marks.append("default")
-            print(model.id + (f"  ({', '.join(marks)})" if marks else ""))
+            app.stdout.line(model.id + (f"  ({', '.join(marks)})" if marks else ""))
     return 0
 
 

@@ -17,6 +17,7 @@ from ollama_cli.commands import examples
 if TYPE_CHECKING:
     from ollama_cli.app import App
     from ollama_cli.commands import Subparsers
+    from ollama_cli.render.terminal import TerminalWriter
     from ollama_cli.router.health import HealthReport
 
 COLUMNS = (
@@ -127,7 +128,7 @@ def run_list(app: App) -> int:
             )
             for r in reports
         ]
-        print_table(COLUMNS, rows, terminal_width(app.options.verbose))
+        print_table(app.stdout, COLUMNS, rows, terminal_width(app.options.verbose))
     return 0 if any(r.status == "ok" for r in reports) else 1
 
 
@@ -168,7 +169,7 @@ def catalog(app: App) -> int:
             for s in specs
         ]
         header = ("type", "origin", "configured as", "key env var", "default model", "pip packages")
-        print_table(header, table, terminal_width(app.options.verbose))
+        print_table(app.stdout, header, table, terminal_width(app.options.verbose))
         for line in refused:
             app.warn(f"refused: {line}")
     return 0
@@ -184,7 +185,10 @@ COMFORTABLE_WRAP = 30
 
 
 def print_table(
-    columns: Sequence[str], rows: Sequence[Sequence[str]], width: int | None = None
+    out: TerminalWriter,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    width: int | None = None,
 ) -> None:
     """Aligned plain columns: readable on a terminal, greppable in a pipe.
 
@@ -201,7 +205,8 @@ def print_table(
                 (c[n] if n < len(c) else "").ljust(w) for c, w in zip(cells, widths, strict=True)
             ]
             lines.append("  ".join(parts).rstrip())
-    sys.stdout.write("\n".join(lines) + "\n")
+    for line in lines:
+        out.line(line)
 
 
 def fit(

@@ -90,6 +90,33 @@ class BlockSplitter:
             self.feed(fence.opener)
         return rest
 
+    def tail(self) -> str:
+        """The unfinished block as it stands (not taken out)."""
+        return "".join(self._lines) + "".join(self._partial)
+
+    def fence_lines(self) -> int:
+        """How many lines a top-level code fence left open has (0 outside one)."""
+        fence = self._fence
+        return len(self._lines) if fence is not None and fence.top_level else 0
+
+    def cut_code(self) -> str | None:
+        """Inside an open fence, end the tail after its last line that is not blank (a code
+        block's trailing blank lines do not render); the fence goes on after the cut with the
+        lines that follow it. None when there is no such line yet."""
+        if not self.fence_lines():
+            return None
+        lines = self._lines
+        last = next((i for i in range(len(lines) - 1, 0, -1) if lines[i].strip()), None)
+        if last is None:
+            return None
+        carry = "".join(lines[last + 1 :]) + "".join(self._partial)
+        del lines[last + 1 :]
+        self._partial.clear()
+        rest = self.cut()
+        if carry:
+            self.feed(carry)
+        return rest
+
     def preview(self, max_lines: int, max_chars: int) -> str:
         """The end of the unfinished tail, cheap to render whatever the tail's length."""
         lines = self._lines[-max_lines:] if max_lines > 0 else []

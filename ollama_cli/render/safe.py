@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["visible"]
+__all__ = ["VisibleStream", "visible"]
 
 
 def _table() -> dict[int, str]:
@@ -38,3 +38,22 @@ def visible(text: str) -> str:
     if _CONTROL.search(text) is None:
         return text
     return _LONE_CR.sub("\u240d", text).translate(_VISIBLE)
+
+
+class VisibleStream:
+    """`visible` for text that arrives in chunks: a CR ending a chunk waits for the next one,
+    since it may be the first half of a CR-LF."""
+
+    def __init__(self) -> None:
+        self._held = False
+
+    def feed(self, text: str) -> str:
+        if self._held:
+            text = "\r" + text
+        self._held = text.endswith("\r")
+        return visible(text[:-1] if self._held else text)
+
+    def end(self) -> str:
+        """What is still held back, once the text has ended."""
+        held, self._held = self._held, False
+        return visible("\r") if held else ""

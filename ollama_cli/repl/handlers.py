@@ -7,7 +7,6 @@ store, the same ones the other commands use.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -134,8 +133,7 @@ async def check_providers(state: ReplState, arg: str) -> None:
         for r in reports
     ]
     # The same table as `ollama-cli providers list`, written where the REPL writes.
-    with contextlib.redirect_stdout(state.out):
-        print_table(COLUMNS, rows, terminal_width(state.turn.verbose))
+    print_table(state.writer, COLUMNS, rows, terminal_width(state.turn.verbose))
 
 
 @COMMANDS.command("system", "show, set or clear the system prompt", args="[TEXT|clear]")
@@ -243,7 +241,9 @@ def show_messages(state: ReplState, conversation: Conversation) -> None:
             for part in message.attachments:
                 state.say(f"    attached {part.name} ({part.media_type})", dim=True)
             continue
-        with make_renderer(state.console, raw=state.raw, notices=state.console) as renderer:
+        with make_renderer(
+            state.console, raw=state.raw, environ=state.app.environ, notices=state.writer
+        ) as renderer:
             renderer.feed(message.content)
         state.say("")
 

@@ -23,13 +23,10 @@ if TYPE_CHECKING:
 
     from ollama_cli.app import App
     from ollama_cli.options import TurnOptions
-    from ollama_cli.render import StreamRenderer
+    from ollama_cli.render import StreamRenderer, TerminalWriter
     from ollama_cli.repl.models import ModelCache
     from ollama_cli.repl.ready import Readiness
     from ollama_cli.router import ProviderRouter, RouteResult
-
-DIM = "\x1b[2m"
-RESET = "\x1b[0m"
 
 
 @dataclass
@@ -81,7 +78,6 @@ class ReplState:
     model: str | None = None  # -m or /model; None = the provider's default
     raw: bool = False
     out: TextIO = field(default_factory=lambda: sys.stdout)
-    color: bool = True
     last: LastAnswer | None = None
     spent: SessionCost = field(default_factory=SessionCost)
     fallback: str | None = None  # the last turn's fallback notice, for the toolbar
@@ -92,6 +88,7 @@ class ReplState:
     unanswered_parts: tuple[Attachment, ...] = ()  # the images/PDFs of ``unanswered``
     ready: Readiness | None = None  # the start-up check: who will answer (until a choice)
     _console: Console | None = None
+    _writer: TerminalWriter | None = None
     _models: ModelCache | None = None
 
     @classmethod
@@ -104,8 +101,7 @@ class ReplState:
             # Continue with whoever answered last, as `complete --continue` does.
             provider, model = last, conversation.last_model
         out = sys.stdout if out is None else out
-        color = out.isatty() and "NO_COLOR" not in app.environ
-        return cls(app, turn, conversation, provider, model, raw=turn.raw, out=out, color=color)
+        return cls(app, turn, conversation, provider, model, raw=turn.raw, out=out)
 
     @property
     def router(self) -> ProviderRouter:
@@ -115,10 +111,19 @@ class ReplState:
     @property
     def console(self) -> Console:
         if self._console is None:
-            from rich.console import Console
+            from ollama_cli.render import make_console
 
-            self._console = Console(file=self.out)
+            self._console = make_console(self.out, self.app.environ)
         return self._console
+
+    @property
+    def writer(self) -> TerminalWriter:
+        """Every line the REPL shows goes through here (text from outside made visible)."""
+        if self._writer is None:
+            from ollama_cli.render.terminal import TerminalWriter
+
+            self._writer = TerminalWriter.of(self.out, self.app.environ)
+        return self._writer
 
     @property
     def models(self) -> ModelCache:
@@ -129,11 +134,8 @@ class ReplState:
         return self._models
 
     def say(self, text: str, *, dim: bool = False) -> None:
-        """One line of the REPL's own output (not an answer)."""
-        if dim and self.color:
-            text = f"{DIM}{text}{RESET}"
-        self.out.write(text + "\n")
-        self.out.flush()
+        """One line of the REPL's own output (not an answer): dimmed unless ``TERM=dumb``."""
+        self.writer.line(text, dim=dim)
 
     def notify(self, message: str) -> None:
         """A router notice: a fallback, a retry, a resumed answer."""

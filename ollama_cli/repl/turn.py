@@ -56,7 +56,9 @@ async def answer(
 
     conversation = state.conversation
     routed = state.router.stream(request(state, prompt, provider, parts), notify=state.notify)
-    renderer = make_renderer(state.console, raw=state.raw, notices=state.console)
+    renderer = make_renderer(
+        state.console, raw=state.raw, environ=state.app.environ, notices=state.writer
+    )
     state.fallback = None
     state.unanswered = None
     outcome = "failed"

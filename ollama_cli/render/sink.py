@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -45,17 +45,16 @@ class QuietSink:
         pass
 
 
-def make_sink(turn: TurnOptions, environ: Mapping[str, str]) -> Sink:
+def make_sink(turn: TurnOptions, environ: Mapping[str, str], out: IO[str] | None = None) -> Sink:
     """Decide plain vs. markdown before importing rich: a pipe never pays for rich."""
     if turn.json:
         return QuietSink()
-    raw = turn.raw
-    if raw or not sys.stdout.isatty() or environ.get("NO_COLOR"):
-        from ollama_cli.render.stream import PlainRenderer
+    out = sys.stdout if out is None else out
+    from ollama_cli.render import make_console, make_renderer
+    from ollama_cli.render.stream import PlainRenderer
+    from ollama_cli.render.terminal import Terminal, is_dumb
 
-        return PlainRenderer(sys.stdout, is_terminal=sys.stdout.isatty())
-    from rich.console import Console
-
-    from ollama_cli.render import make_renderer
-
-    return make_renderer(Console(highlight=False), raw=raw)
+    terminal = Terminal.of(out, environ)
+    if turn.raw or not terminal.is_tty or is_dumb(environ):
+        return PlainRenderer(out, is_terminal=terminal.is_tty)
+    return make_renderer(make_console(out, environ), environ=environ)
