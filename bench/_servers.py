@@ -69,10 +69,9 @@ def serve_without_nagle() -> None:
 def start(protocol: str) -> object:
     """Build and start the wire server for ``protocol``; returns an object with ``.url``."""
     from tests.wire.loopback import LoopbackServer, Reply, Stall
+    from tests.wire.ollama import OllamaWire
 
     if protocol == "ollama":
-        from tests.wire.ollama import OllamaWire
-
         return OllamaWire(default_tokens=TOKENS, accept_any_model=True).start()
     if protocol == "anthropic":
         from tests.wire.anthropic import AnthropicWire
@@ -89,6 +88,11 @@ def start(protocol: str) -> object:
 
         # openai_handler streams the text in word-sized tokens: the same 200 tokens.
         return LoopbackServer(openai_handler(ANSWER.rstrip(" "))).start()
+    if protocol.startswith("markdown-"):  # bench/render_pty.py: a generated markdown answer
+        from render_throughput import answer, tokenize
+
+        tokens = tokenize(answer(int(protocol.removeprefix("markdown-"))))
+        return OllamaWire(default_tokens=tokens, accept_any_model=True).start()
     if protocol == "hang":
         return LoopbackServer(lambda _request: Reply(before_headers=[Stall()])).start()
     raise SystemExit(f"unknown protocol {protocol!r} (known: {', '.join(PROTOCOLS)}, hang)")

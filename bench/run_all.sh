@@ -44,6 +44,7 @@ run attach.py
 run catalog_cache.py
 run usage_report.py
 run render_throughput.py
+run render_pty.py
 run repl_startup.py
 run import_costs.py
 run whatif.py

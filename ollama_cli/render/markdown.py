@@ -170,7 +170,7 @@ class MarkdownRenderer(StreamRenderer):
         rows: list[Row] = []
         gap = self._gap
         options = self.console.options.update_width(self._width)
-        for block in blocks:
+        for block in _merged(blocks):
             markdown = Markdown(block.text, code_theme=self._code_theme)
             if not markdown.parsed:
                 continue
@@ -231,6 +231,19 @@ class MarkdownRenderer(StreamRenderer):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+
+def _merged(blocks: list[_Block]) -> list[_Block]:
+    """Runs of plain finished blocks as one: they render together exactly as apart (the
+    splitter cut them where nothing can change), and one parse is cheaper than many."""
+    merged: list[_Block] = []
+    for block in blocks:
+        plain = not (block.continued or block.open_end)
+        if plain and merged and not (merged[-1].continued or merged[-1].open_end):
+            merged[-1] = _Block(merged[-1].text + block.text)
+        else:
+            merged.append(block)
+    return merged
 
 
 def _gap_before(gap: bool, markdown: Markdown) -> bool:

@@ -171,7 +171,7 @@ def test_escape_sequences_from_the_model_are_shown_not_sent(raw_flag: bool) -> N
 
 def test_a_pipe_gets_the_exact_bytes() -> None:
     with OllamaWire() as wire:
-        wire.reply(streamed(tokens(ATTACK)), path="/api/chat")
+        wire.reply(streamed(tokens(ATTACK + "\n")), path="/api/chat")
         only_ollama(wire.url)
         done = subprocess.run(
             [sys.executable, "-m", "ollama_cli", "complete", "question"],
@@ -180,7 +180,7 @@ def test_a_pipe_gets_the_exact_bytes() -> None:
             capture_output=True,
             timeout=30,
         )
-    assert done.stdout.decode() == ATTACK
+    assert done.stdout.decode() == ATTACK + "\n"
 
 
 def test_an_error_body_with_escapes_is_shown_not_sent() -> None:
