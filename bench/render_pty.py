@@ -108,8 +108,10 @@ def main() -> None:
     count = runs(3)
     rows = [measure(size, count) for size in SIZES]
     print(f"\n== rendered vs --raw, whole process to a {COLS}×{ROWS} pty (median of {count})")
-    print(f"{'tokens':>7}{'raw B':>10}{'rendered B':>12}{'× bytes':>9}{'raw tok/s':>11}"
-          f"{'rend tok/s':>12}{'× speed':>9}  goal")
+    print(
+        f"{'tokens':>7}{'raw B':>10}{'rendered B':>12}{'× bytes':>9}{'raw tok/s':>11}"
+        f"{'rend tok/s':>12}{'× speed':>9}  goal"
+    )
     for r in rows:
         verdict = "ok" if r.ok else "MISSED"
         print(

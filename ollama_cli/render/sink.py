@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -45,11 +45,11 @@ class QuietSink:
         pass
 
 
-def make_sink(turn: TurnOptions, environ: Mapping[str, str], out: IO[str] | None = None) -> Sink:
+def make_sink(turn: TurnOptions, environ: Mapping[str, str]) -> Sink:
     """Decide plain vs. markdown before importing rich: a pipe never pays for rich."""
     if turn.json:
         return QuietSink()
-    out = sys.stdout if out is None else out
+    out = sys.stdout
     from ollama_cli.render import make_console, make_renderer
     from ollama_cli.render.stream import PlainRenderer
     from ollama_cli.render.terminal import Terminal, is_dumb
