@@ -38,9 +38,6 @@ async def attached(app: App, turn: TurnOptions, prompt: str) -> tuple[str, tuple
     return bundle.prompt(prompt), tuple(bundle.parts)
 
 
-from ollama_cli.router import RouteResult, RoutingError
-
-
 async def run_turn(app: App, turn: TurnOptions, prompt: str) -> int:
     prompt, parts = await attached(app, turn, prompt)
     conversation = Conversation.open(app, turn)
