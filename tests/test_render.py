@@ -381,3 +381,19 @@ def test_importing_the_renderer_does_not_load_rich_markdown() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert loaded.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_slow_stream_costs_few_bytes_more_than_its_text(seed: int) -> None:
+    # Every chunk is painted (the pace of a slow link): a token costs about its own bytes,
+    # because only the cells that changed are written, never the finished rows again.
+    answer = generated_answer(seed)
+    console = Console(
+        file=io.StringIO(), width=80, height=25, force_terminal=True, color_system="256"
+    )
+    stream(answer, console, seed=seed, refresh_per_second=1e9)
+    output = raw_output(console)
+    assert len(output.encode()) <= 4 * len(answer.encode())
+    shown = Screen().feed(output)
+    assert shown.max_up < 25
+    assert squash(shown.text()) == squash(rendered_whole(answer))

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import IO, Self
 
-from ollama_cli.render.terminal import Terminal, TerminalWriter
+from ollama_cli.render.terminal import Terminal, TerminalWriter, isatty
 
 DEFAULT_STATUS = "waiting for an answer…"
 
@@ -100,7 +100,7 @@ class PlainRenderer(StreamRenderer):
 
     def notice(self, text: str) -> None:
         if self._notices is None:
-            self._notices = TerminalWriter(sys.stderr, Terminal(is_tty=_isatty(sys.stderr)))
+            self._notices = TerminalWriter(sys.stderr, Terminal(is_tty=isatty(sys.stderr)))
         self._notices.line(text, dim=True)
 
     def _finish(self) -> None:
@@ -110,10 +110,3 @@ class PlainRenderer(StreamRenderer):
             if not self._ends_line:
                 self.out.write("\n")
             self.out.flush()
-
-
-def _isatty(stream: IO[str]) -> bool:
-    try:
-        return stream.isatty()
-    except (ValueError, OSError):
-        return False

@@ -14,7 +14,7 @@ from typing import IO
 
 from ollama_cli.render.safe import VisibleStream, visible
 
-__all__ = ["Terminal", "TerminalWriter", "is_dumb", "no_color"]
+__all__ = ["Terminal", "TerminalWriter", "is_dumb", "isatty", "no_color"]
 
 DIM = "\x1b[2m"
 RESET = "\x1b[0m"
@@ -30,6 +30,14 @@ def is_dumb(environ: Mapping[str, str]) -> bool:
     return environ.get("TERM", "").lower() in ("dumb", "unknown")
 
 
+def isatty(stream: IO[str]) -> bool:
+    """Whether ``stream`` is a terminal (a closed stream is not)."""
+    try:
+        return stream.isatty()
+    except (ValueError, OSError):
+        return False
+
+
 @dataclass(frozen=True)
 class Terminal:
     """What a stream can show, decided once from the stream and the injected environ."""
@@ -40,10 +48,7 @@ class Terminal:
 
     @classmethod
     def of(cls, stream: IO[str], environ: Mapping[str, str]) -> Terminal:
-        try:
-            tty = stream.isatty()
-        except (ValueError, OSError):  # closed
-            tty = False
+        tty = isatty(stream)
         escapes = tty and not is_dumb(environ)
         return cls(tty, escapes, escapes and not no_color(environ))
 
