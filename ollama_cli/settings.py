@@ -54,6 +54,9 @@ class ProviderConfig:
     options: Mapping[str, Any] = field(default_factory=dict)
     #: ``reads``: capabilities its models have when their catalog entry does not say.
     reads: frozenset[str] = frozenset()
+    #: ``proxy = "http://…"`` for this provider; ``trust_env = false`` ignores *_PROXY.
+    proxy: str | None = field(default=None, repr=False)
+    trust_env: bool = True
 
     @property
     def key_env(self) -> str | None:
@@ -91,6 +94,7 @@ class ProviderConfig:
     def settings(self, environ: Mapping[str, str]) -> ProviderSettings:
         options = dict(self.options)
         options.setdefault("key_required", self.key_required)
+        options.update(proxy=self.proxy, trust_env=self.trust_env)
         return ProviderSettings(
             name=self.name,
             type=self.type,
@@ -135,6 +139,8 @@ PROVIDER_KEYS: dict[str, type | tuple[type, ...]] = {
     "timeout": (int, float),
     "connect_timeout": (int, float),
     "reads": list,
+    "proxy": str,
+    "trust_env": bool,
 }
 #: Values of a provider's ``reads`` key and the model capability each declares.
 READS = {"image": "image_input", "pdf": "pdf_input"}

@@ -48,10 +48,18 @@ class HistoryStore:
     number of processes may use the same file at once.
     """
 
-    def __init__(self, path: Path, *, ids: Callable[[], str] = new_id) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        ids: Callable[[], str] = new_id,
+        redact: Callable[[str], str] = str,
+    ) -> None:
         self.path = path
         self._new_id = ids
         self._db = Database(path)
+        #: Applied to every text and trace written (the app's one redaction boundary).
+        self.redact = redact
 
     def open(self) -> None:
         """Open now rather than on first use, e.g. to turn a ``HistoryError`` into a warning."""
@@ -108,9 +116,9 @@ class HistoryStore:
             provider, model, finish_reason, input_tokens, output_tokens, latency_ms, attempts,
             interrupted,
         )  # fmt: skip
-        columns = {"provider": provider, "model": model, **meta.columns()}
+        columns = {"provider": provider, "model": model, **self._columns(meta)}
         with self._db.transaction() as conn:
-            message_id = insert_message(conn, conversation_id, role, text, columns)
+            message_id = insert_message(conn, conversation_id, role, self.redact(text), columns)
             stored_parts.insert(conn, message_id, attachments)
             return message_id
 
@@ -124,7 +132,7 @@ class HistoryStore:
         """
         meta = {"provider": provider, "model": model, "interrupted": 1}
         with self._db.transaction() as conn:
-            return insert_message(conn, conversation_id, "assistant", text, meta)
+            return insert_message(conn, conversation_id, "assistant", self.redact(text), meta)
 
     def update_answer(
         self, message_id: int, text: str, *, provider: str | None = None, model: str | None = None
@@ -135,14 +143,14 @@ class HistoryStore:
             conn.execute(
                 "UPDATE messages SET text = ?, provider = coalesce(?, provider),"
                 " model = coalesce(?, model) WHERE id = ?",
-                (text, provider, model, message_id),
+                (self.redact(text), provider, model, message_id),
             )
 
     def finish_answer(self, message_id: int, text: str, meta: AnswerMeta) -> None:
         """Store a streamed answer's final text and metadata; clear the flag unless
         ``meta.interrupted`` (Ctrl-C, or a failure after the first token)."""
         provider, model = meta.provider, meta.model
-        columns = {"text": text, **meta.columns()}
+        columns = {"text": self.redact(text), **self._columns(meta)}
         sets = ", ".join(f"{column} = ?" for column in columns)
         with self._db.transaction() as conn:
             cid = answer_conversation(conn, message_id)
@@ -155,6 +163,13 @@ class HistoryStore:
                 "SELECT provider, model FROM messages WHERE id = ?", (message_id,)
             ).fetchone()
             touch_conversation(conn, cid, time.time(), 0, None, row["provider"], row["model"])
+
+    def _columns(self, meta: AnswerMeta) -> dict[str, Any]:
+        """``meta``'s columns with the trace redacted (the one redaction boundary)."""
+        columns = meta.columns()
+        if columns["attempts_json"] is not None:
+            columns["attempts_json"] = self.redact(columns["attempts_json"])
+        return columns
 
     def record_answer(
         self,
