@@ -20,7 +20,7 @@ from ollama_cli.history.records import (
     SupportsToDict,
     default_title,
 )
-from ollama_cli.history.schema import open_database
+from ollama_cli.history.schema import BUSY_TIMEOUT_S, open_database
 
 Attempts = Iterable[Mapping[str, Any] | SupportsToDict]
 T = TypeVar("T")
@@ -40,6 +40,19 @@ class Database:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+    @contextmanager
+    def busy_timeout(self, seconds: float | None) -> Iterator[None]:
+        """Wait ``seconds`` (None: the usual ``BUSY_TIMEOUT_S``) for the write lock inside."""
+        if seconds is None:
+            yield
+            return
+        conn = self.connection()
+        conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000):d}")
+        try:
+            yield
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000):d}")
 
     def failure(self, exc: sqlite3.Error) -> HistoryError:
         return HistoryError(f"history database {self.path}: {exc}")

@@ -38,6 +38,7 @@ from ollama_cli.history.records import (
     StoredMessage,
     new_id,
 )
+from ollama_cli.history.recovery import RecoveryJournal, journal_path
 from providers.types import Attachment
 
 
@@ -64,6 +65,26 @@ class HistoryStore:
     def open(self) -> None:
         """Open now rather than on first use, e.g. to turn a ``HistoryError`` into a warning."""
         self._db.connection()
+
+    @property
+    def journal(self) -> RecoveryJournal:
+        """Where turns the database refused wait for the next run (``recovery.py``)."""
+        return RecoveryJournal(journal_path(self.path), self.redact)
+
+    def replay_pending(self, *, wait: bool = True) -> tuple[int, int]:
+        """Add the journal's turns; returns (turns added, unreadable lines dropped).
+
+        ``wait=False`` gives up at once if another process holds the write lock (the
+        turns stay in the journal). Never raises: the journal is kept for next time.
+        """
+        journal = self.journal
+        if not journal.pending():
+            return 0, 0
+        try:
+            with self._db.busy_timeout(None if wait else 0.0):
+                return journal.replay(self._db.transaction)
+        except (HistoryError, OSError):
+            return 0, 0
 
     def close(self) -> None:
         self._db.close()
