@@ -84,7 +84,7 @@ class App:
         except ConfigError as exc:
             raise UsageError(str(exc)) from None
         self.redactor.add(*config_secrets(config, self.environ))
-        for warning in config.warnings:
+        for warning in (*config.warnings, *pasted_key_warnings(config, self.environ)):
             self.warn(f"warning: {warning}")
         return config
 
@@ -96,7 +96,7 @@ class App:
 
         return ProviderRouter(
             self.config,
-            cooldowns=CooldownStore(self.paths.cooldowns),
+            cooldowns=CooldownStore(self.paths.cooldowns, notify=self.warn),
             notify=self.warn,
             environ=self.environ,
             catalogs=CatalogStore(self.paths.catalogs),
@@ -121,6 +121,17 @@ class App:
         model = self.options.model
         if model is not None and not model.strip():
             raise UsageError("-m/--model needs a model name")
+
+
+def pasted_key_warnings(config: Config, environ: dict[str, str]) -> list[str]:
+    """One notice per provider whose key has surrounding whitespace (it is stripped)."""
+    found = []
+    for name, provider in config.providers.items():
+        key = provider.resolve_key(environ)
+        if key and key != key.strip():
+            where = provider.key_env or "its key"
+            found.append(f"{name}: {where} has spaces or a newline around it; they were stripped")
+    return found
 
 
 def run_async(coro: Coroutine[Any, Any, int]) -> int:
@@ -148,7 +159,12 @@ def run_async(coro: Coroutine[Any, Any, int]) -> int:
         for signum, code in codes.items():
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, on_signal, code)
-        return await coro
+        try:
+            return await coro
+        finally:
+            from ollama_cli.shutdown import settle_leftovers
+
+            await settle_leftovers()  # a hung plugin never holds the exit
 
     try:
         return asyncio.run(main())

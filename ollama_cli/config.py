@@ -66,6 +66,8 @@ def load_config(
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses per level of [[[…]]] or {a={b=…}}
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
     source = ConfigSource(path, text)
     config = _build(data, source, env, registry)
     return _with_permission_warning(config, path, data)

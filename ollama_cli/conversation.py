@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ollama_cli.history.turn_writer import TurnWriter
     from ollama_cli.options import TurnOptions
     from ollama_cli.router import RouteRequest, RouteResult
+    from ollama_cli.settings import ProviderConfig
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Conversation:
                 cid = last.id
             conversation = cls.load(store, cid, system)
             conversation.notify = app.warn
+            conversation.keep_to_config(app.config.providers, app.warn)
             return conversation
         except HistoryError as exc:
             raise UsageError(str(exc)) from None
@@ -83,6 +85,22 @@ class Conversation:
             last_provider=last[0] if last else None,
             last_model=last[1] if last else None,
         )
+
+    def keep_to_config(
+        self, providers: Mapping[str, ProviderConfig], notify: Callable[[str], None]
+    ) -> None:
+        """Forget who answered last when that provider was removed from the config or is
+        disabled: the conversation continues on the chain (a disabled provider gets
+        nothing, ``--continue`` included), and the user is told."""
+        name = self.last_provider
+        if name is None:
+            return
+        config = providers.get(name)
+        if config is not None and config.enabled:
+            return
+        why = "is no longer configured" if config is None else "is disabled"
+        notify(f"{name}, which answered this conversation last, {why}; continuing on the chain")
+        self.last_provider = self.last_model = None
 
     def context(
         self, prompt: str | None = None, parts: tuple[Attachment, ...] = ()

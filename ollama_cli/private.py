@@ -76,3 +76,11 @@ def write_private(path: Path, data: str | bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def write_export(path: Path, text: str) -> None:
+    """Write an export to the user's chosen ``path``: created 0600 (an existing file keeps
+    its mode: it is the user's), never through a temp file beside it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)

@@ -99,7 +99,7 @@ class ProviderConfig:
             name=self.name,
             type=self.type,
             default_model=self.default_model,
-            api_key=self.resolve_key(environ),
+            api_key=clean_key(self.resolve_key(environ)),
             api_key_env=self.key_env,
             base_url=self.base_url,
             timeout=self.timeout,
@@ -107,6 +107,12 @@ class ProviderConfig:
             options=options,
             environ=environ,
         )
+
+
+def clean_key(key: str | None) -> str | None:
+    """A key as pasted (``export KEY="sk-…\n"``) without its surrounding whitespace:
+    sent malformed, it would fail as a bad key and push the provider into a cooldown."""
+    return key.strip() or None if key is not None else None
 
 
 @dataclass(frozen=True)

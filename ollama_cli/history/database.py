@@ -30,11 +30,20 @@ class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
+        self._inode: tuple[int, int] | None = None
 
     def connection(self) -> sqlite3.Connection:
+        """The open connection; reopened (creating the file again) if the database was
+        deleted or replaced since, so a REPL's later turns do not vanish with the old file."""
+        if self._conn is not None and self._file_changed():
+            self.close()
         if self._conn is None:
             self._conn = open_database(self.path)
+            self._inode = _inode(self.path)
         return self._conn
+
+    def _file_changed(self) -> bool:
+        return _inode(self.path) != self._inode
 
     def close(self) -> None:
         if self._conn is not None:
@@ -89,6 +98,14 @@ class Database:
             if isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError):
                 raise self.failure(exc) from None
             raise
+
+
+def _inode(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def insert_message(

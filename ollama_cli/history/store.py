@@ -143,6 +143,19 @@ class HistoryStore:
             stored_parts.insert(conn, message_id, attachments)
             return message_id
 
+    def add_question(
+        self, conversation_id: str, text: str, attachments: Sequence[Attachment] = ()
+    ) -> int:
+        """Store a question (and its attachments) and reserve its answer's row right after
+        it, in one transaction; returns the answer row's id (flagged interrupted, empty,
+        until ``finish_answer``). Two processes continuing one conversation at once thus
+        never interleave: each answer sits at its question's ``seq + 1``."""
+        reserved = {"provider": None, "model": None, "interrupted": 1}
+        with self._db.transaction() as conn:
+            question = insert_message(conn, conversation_id, "user", self.redact(text), {})
+            stored_parts.insert(conn, question, attachments)
+            return insert_message(conn, conversation_id, "assistant", "", reserved)
+
     def begin_answer(
         self, conversation_id: str, text: str = "", *, provider: str | None, model: str | None
     ) -> int:
@@ -199,10 +212,17 @@ class HistoryStore:
         provider: str | None,
         model: str | None,
         flush_interval: float = 0.5,
+        message_id: int | None = None,
     ) -> AnswerRecorder:
-        """A writer for a streamed answer: see ``AnswerRecorder``."""
+        """A writer for a streamed answer (into ``message_id``, the row ``add_question``
+        reserved, if given): see ``AnswerRecorder``."""
         return AnswerRecorder(
-            self, conversation_id, provider=provider, model=model, flush_interval=flush_interval
+            self,
+            conversation_id,
+            provider=provider,
+            model=model,
+            flush_interval=flush_interval,
+            message_id=message_id,
         )
 
     def resolve(self, prefix: str) -> str:

@@ -36,6 +36,7 @@ class TurnWriter:
         self._new = False  # the conversation exists only in the journal so far
         self._question: str | None = None  # the question, when it was not stored
         self._recorder: AnswerRecorder | None = None
+        self._answer_id: int | None = None  # the answer's row, reserved with the question
         self._text: list[str] = []
 
     def _write(self, write: Callable[[], object]) -> bool:
@@ -61,7 +62,10 @@ class TurnWriter:
                 self._new = True
             self.conversation_id = created[0]
         cid = self.conversation_id
-        if not self._write(lambda: self.store.add_message(cid, "user", text, attachments=parts)):
+        reserved: list[int] = []
+        if self._write(lambda: reserved.append(self.store.add_question(cid, text, parts))):
+            self._answer_id = reserved[0]
+        else:
             self._question = text
         return cid
 
@@ -78,7 +82,7 @@ class TurnWriter:
         if self._recorder is None:
             assert self.conversation_id is not None, "question() comes first"
             self._recorder = self.store.record_answer(
-                self.conversation_id, provider=provider, model=model
+                self.conversation_id, provider=provider, model=model, message_id=self._answer_id
             )
         return self._recorder
 
@@ -87,7 +91,8 @@ class TurnWriter:
 
         An answer with no text and no attempts stores nothing.
         """
-        if self._recorder is None and not text and not meta.attempts:
+        nothing = not text and not meta.attempts
+        if self._recorder is None and self._answer_id is None and nothing:
             return self._journal(None) if self.failure else None
         recorder = self._recorder_for(meta.provider, meta.model)
         if self.failure is None and not self._text and text:

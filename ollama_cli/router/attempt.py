@@ -9,7 +9,15 @@ a broken provider falls over instead of ending in a traceback.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 
+from ollama_cli.router.deadline import (
+    CLOSE_DEADLINE,
+    Abandoned,
+    bounded_chunks,
+    step_deadline,
+    within,
+)
 from providers.base import BaseProvider
 from providers.errors import ProviderError, ProviderUnavailableError, stream_ended
 from providers.types import ChatRequest, Chunk
@@ -21,17 +29,24 @@ async def provider_chunks(
     """Yield the provider's chunks; raise a taxonomy error if it fails or never finishes."""
     name = provider.name
     finished = False
+    deadline = step_deadline(provider.settings.timeout)
     try:
         if stream and provider.supports_streaming:
             agen = provider.stream(request)
+            stuck = False
             try:
-                async for chunk in agen:
-                    finished = finished or chunk.finish_reason is not None
-                    yield chunk
+                async with aclosing(bounded_chunks(agen, deadline, name)) as chunks:
+                    async for chunk in chunks:
+                        finished = finished or chunk.finish_reason is not None
+                        yield chunk
+            except Abandoned as exc:
+                stuck = exc.running  # still inside the provider: closing it would raise
+                raise
             finally:
-                await _aclose(agen)
+                if not stuck:
+                    await within(_aclose(agen), CLOSE_DEADLINE, name, "closing the stream")
         else:
-            result = await provider.chat(request)
+            result = await within(provider.chat(request), deadline, name, "waiting for the answer")
             yield Chunk(text=result.text)
             yield Chunk(finish_reason=result.finish_reason or "stop", usage=result.usage)
             finished = True

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -193,4 +192,3 @@ def test_a_journaled_turn_of_a_new_conversation_keeps_its_id_and_system_prompt(
         kept = next(c for c in convs if c.title == "kept")
         assert store.conversation(kept.id).system_prompt == "be brief"
         assert [m.role for m in store.messages(kept.id)] == ["user", "assistant"]
-    _ = time

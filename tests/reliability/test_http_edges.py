@@ -132,3 +132,17 @@ def test_a_huge_retry_after_stores_a_cooldown_of_at_most_an_hour(cli_home: Path)
 
 def test_the_env_of_a_run_is_canaries(cli_home: Path) -> None:
     assert canary_env(cli_home)["OLLAMA_API_KEY"] == KEY
+
+
+def test_a_200_without_an_answer_shape_is_a_failure_not_an_empty_answer(cli_home: Path) -> None:
+    with LoopbackServer() as empty, OllamaWire(accept_any_model=True) as backup:
+        empty.enqueue(Reply.json({}))
+        tables = {
+            "codex": {"base_url": empty.url + "/v1"},
+            "second": {"type": "ollama", "host": backup.url, "default_model": "m"},
+        }
+        (cli_home / "config.toml").write_text(toml_config(["codex", "second"], tables, retries=0))
+        run = run_cli(cli_home, "-v", "complete", "--no-stream", "hi")
+    assert run.code == 0, run.stderr
+    assert run.stdout == b"Hello from Ollama."
+    assert b"codex (gpt-5-codex): unavailable: reply has no output" in run.stderr

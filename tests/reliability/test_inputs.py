@@ -55,3 +55,27 @@ def test_arguments_that_are_not_utf8_are_replaced_not_an_internal_error(
         assert run.stdout == b"Hello from Ollama."
         assert b"not valid UTF-8" in run.stderr and b"internal error" not in run.stderr
         assert wire.chat_bodies()[0]["messages"][-1]["content"] == "caf\ufffd \ufffd"
+
+
+def test_a_pasted_key_with_a_newline_is_stripped_with_one_notice(cli_home: Path) -> None:
+    with OllamaWire(accept_any_model=True) as wire:
+        (cli_home / "config.toml").write_text(
+            toml_config(["ollama"], {"ollama": {"host": wire.url}})
+        )
+        env = subprocess_env(cli_home, OLLAMA_API_KEY="  sk-pasted-123456\n")
+        argv = [sys.executable, "-m", "ollama_cli", "complete", "hi"]
+        run = subprocess.run(argv, capture_output=True, env=env, timeout=60)
+        assert run.returncode == 0, run.stderr
+        assert wire.requests[-1].headers["authorization"] == "Bearer sk-pasted-123456"
+    assert run.stderr.decode().splitlines() == [
+        "warning: ollama: OLLAMA_API_KEY has spaces or a newline around it; they were stripped"
+    ]
+
+
+def test_deeply_nested_toml_is_a_config_error_not_an_internal_error(cli_home: Path) -> None:
+    (cli_home / "config.toml").write_text("a = " + "[" * 5000 + "]" * 5000 + "\n")
+    run = run_cli(cli_home, "complete", "hi")
+    assert run.code == 2
+    assert run.err_lines == [
+        f"ollama-cli: {cli_home / 'config.toml'}: invalid TOML: nested too deeply"
+    ]
