@@ -10,6 +10,7 @@ history rows, state files and crash reports. Call sites never redact one by one.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 from collections.abc import Iterable, Mapping
@@ -183,11 +184,10 @@ class RedactingStream(io.TextIOBase):
         return int(self._stream.fileno())
 
     def close(self) -> None:
-        try:
+        """Flush only: the wrapped stream belongs to whoever installed this one (and this
+        object's ``__del__`` calls ``close``)."""
+        with contextlib.suppress(OSError, ValueError):
             self.flush()
-        finally:
-            self._stream.close()
-            super().close()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)

@@ -11,7 +11,6 @@ import email.utils
 import functools
 import json
 import math
-import os
 import re
 import socket
 import ssl
@@ -62,16 +61,14 @@ def make_client(
         headers=dict(headers or {}),
         timeout=timeout,
         trust_env=False,  # proxies are chosen by proxy_for, like curl; no .netrc
-        proxy=proxy_for(settings, base_url),
+        proxy=proxy_for(settings, base_url, settings.environ),
         verify=verify,
         follow_redirects=False,
         event_hooks={"response": [functools.partial(_refuse_redirect, settings.name)]},
     )
 
 
-def proxy_for(
-    settings: ProviderSettings, url: str, environ: Mapping[str, str] | None = None
-) -> str | None:
+def proxy_for(settings: ProviderSettings, url: str, environ: Mapping[str, str]) -> str | None:
     """The proxy for requests to ``url``, as curl chooses it: the provider's ``proxy``
     option, else (unless ``trust_env = false``) ``https_proxy``/``http_proxy`` by scheme,
     then ``all_proxy`` (lower case first, then upper), none for hosts in ``no_proxy``."""
@@ -80,10 +77,10 @@ def proxy_for(
         return str(configured)
     if settings.options.get("trust_env") is False:
         return None
-    env = os.environ if environ is None else environ
 
     def var(name: str) -> str:
-        return (env.get(name.lower()) or env.get(name.upper()) or "").strip().strip("\"'")
+        value = environ.get(name.lower()) or environ.get(name.upper()) or ""
+        return value.strip().strip("\"'")
 
     parts = urlsplit(url)
     if _bypassed(parts.hostname or "", parts.port, var("no_proxy")):

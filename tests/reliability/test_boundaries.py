@@ -51,7 +51,7 @@ def test_a_plugin_error_quoting_its_key_is_redacted_everywhere(
 ) -> None:
     configure(cli_home, "leak", backup)
     plain = evil_run(cli_home, plugin_path, "-v", "complete", "hi")
-    assert plain.code == 0 and plain.stdout == b"Hello from Ollama."
+    assert plain.code == 0 and plain.stdout == b"Hello from Ollama.\n"
     assert b"upstream refused key [redacted]" in plain.stderr
     as_json = evil_run(cli_home, plugin_path, "complete", "--json", "hi")
     data = json.loads(as_json.stdout)
@@ -98,7 +98,7 @@ def test_a_plugin_that_hangs_is_abandoned_at_its_deadline(
     assert run.code == 0, run.stderr
     assert time.monotonic() - started < 15  # 1 s timeout + grace, close abandoned too
     if mode == "hang":
-        assert run.stdout == b"Hello from Ollama."
+        assert run.stdout == b"Hello from Ollama.\n"
     else:  # the second provider continues the answer the first began
         assert run.stdout.startswith(b"first ")
     assert b"Traceback" not in run.stderr and b"internal error" not in run.stderr
@@ -145,7 +145,7 @@ def test_timeout_bounds_the_wait_between_events_even_when_bytes_keep_coming(
         run = run_cli(cli_home, "-v", "complete", "hi", budget=30)
     assert run.code == 0, run.stderr
     assert time.monotonic() - started < 10
-    assert run.stdout == b"Hello from Ollama."
+    assert run.stdout == b"Hello from Ollama.\n"
     # The adapter's own line deadline or the router's, whichever is first: both bound it.
     assert b"no complete line in 1 s" in run.stderr or b"no answer within 1.5 s" in run.stderr
 
@@ -168,4 +168,4 @@ def test_timeout_bounds_a_non_streamed_body_trickled_a_byte_at_a_time(
         run = run_cli(cli_home, "complete", "--no-stream", "hi", budget=30)
     assert run.code == 0, run.stderr
     assert time.monotonic() - started < 10
-    assert run.stdout == b"Hello from Ollama."
+    assert run.stdout == b"Hello from Ollama.\n"

@@ -18,7 +18,8 @@ from tests.faults import run_cli, toml_config
 from tests.wire.ollama import OllamaWire
 
 ANSWER = [f"token{i} " for i in range(200)]
-WHOLE = "".join(ANSWER).encode()
+TEXT = "".join(ANSWER)
+WHOLE = TEXT.encode() + b"\n"  # a pipe gets one final newline
 
 LOCKER = """
 import sqlite3, sys, time
@@ -74,8 +75,7 @@ def test_a_10_s_write_lock_costs_nothing_of_the_answer_and_the_turn_lands_later(
     listed = run_cli(cli_home, "history", "list", "--json")
     assert listed.code == 0 and b"added 1 turn" in listed.stderr
     assert sorted(turns(cli_home)) == sorted(
-        [("user", "first"), ("assistant", WHOLE.decode())] * 1
-        + [("user", "second"), ("assistant", WHOLE.decode())]
+        [("user", "first"), ("assistant", TEXT), ("user", "second"), ("assistant", TEXT)]
     )
     assert len(json.loads(listed.stdout)) == 2
     assert (cli_home / "history.sqlite3.recovery.jsonl").stat().st_size == 0
@@ -134,7 +134,7 @@ def test_a_256_kb_home_prints_the_whole_answer_and_says_it_was_not_saved(
         )
         run = run_cli(home, "complete", "a long one", budget=60)
         assert run.code == 0, run.stderr
-        assert run.stdout == "".join(big).encode()
+        assert run.stdout == "".join(big).encode() + b"\n"
         [notice] = run.err_lines
         assert notice.startswith("history: this turn was not saved (")
         assert "full" in notice or "No space" in notice

@@ -45,7 +45,7 @@ def test_requests_go_through_the_proxy_the_environment_names(
     configure(cli_home, "http://ollama.invalid:11434")
     run = run_cli(cli_home, "complete", "hi", **{var: proxy.url})
     assert run.code == 0, run.stderr
-    assert run.stdout == b"via proxy"
+    assert run.stdout == b"via proxy\n"
     assert proxy.requests[0].path == "http://ollama.invalid:11434/api/chat"
 
 
@@ -54,10 +54,10 @@ def test_no_proxy_and_trust_env_false_go_direct(cli_home: Path, proxy: LoopbackS
         configure(cli_home, direct.url)
         for env in ({"NO_PROXY": "localhost,127.0.0.1"}, {"no_proxy": "*"}):
             run = run_cli(cli_home, "complete", "hi", HTTP_PROXY=proxy.url, **env)
-            assert run.code == 0 and run.stdout == b"Hello from Ollama."
+            assert run.code == 0 and run.stdout == b"Hello from Ollama.\n"
         configure(cli_home, direct.url, trust_env=False)
         run = run_cli(cli_home, "complete", "hi", HTTP_PROXY=proxy.url)
-        assert run.code == 0 and run.stdout == b"Hello from Ollama."
+        assert run.code == 0 and run.stdout == b"Hello from Ollama.\n"
     assert proxy.requests == []
 
 
@@ -67,7 +67,7 @@ def test_a_provider_proxy_wins_and_its_credentials_never_show(
     secret_proxy = proxy.url.replace("http://", f"http://user:{KEY}@")
     configure(cli_home, "http://ollama.invalid:11434", proxy=secret_proxy)
     run = run_cli(cli_home, "complete", "hi", HTTP_PROXY="http://127.0.0.1:9")
-    assert run.code == 0 and run.stdout == b"via proxy"
+    assert run.code == 0 and run.stdout == b"via proxy\n"
     shown = run_cli(cli_home, "config", "show")
     assert shown.code == 0 and b"***@127.0.0.1" in shown.stdout
     assert not leaks(shown.stdout)
@@ -102,7 +102,7 @@ def test_a_redirect_is_a_failure_naming_its_target_and_the_key_never_follows(
             (cli_home / "config.toml").write_text(text)
             run = run_cli(cli_home, "-v", "complete", "hi")
         assert run.code == 0, run.stderr
-        assert run.stdout == b"Hello from Ollama."
+        assert run.stdout == b"Hello from Ollama.\n"
         assert f"HTTP 302 redirect to {target.url} (not followed)".encode() in run.stderr
         assert target.requests == []
         assert not leaks(run.stderr)
@@ -144,5 +144,5 @@ def test_a_200_without_an_answer_shape_is_a_failure_not_an_empty_answer(cli_home
         (cli_home / "config.toml").write_text(toml_config(["codex", "second"], tables, retries=0))
         run = run_cli(cli_home, "-v", "complete", "--no-stream", "hi")
     assert run.code == 0, run.stderr
-    assert run.stdout == b"Hello from Ollama."
+    assert run.stdout == b"Hello from Ollama.\n"
     assert b"codex (gpt-5-codex): unavailable: reply has no output" in run.stderr

@@ -19,7 +19,7 @@ def test_a_config_with_a_utf8_bom_is_read(cli_home: Path) -> None:
         (cli_home / "config.toml").write_bytes(b"\xef\xbb\xbf" + text.encode())
         run = run_cli(cli_home, "complete", "hi")
     assert run.code == 0, run.stderr
-    assert run.stdout == b"Hello from Ollama."
+    assert run.stdout == b"Hello from Ollama.\n"
 
 
 def test_an_invalid_port_is_exit_2_naming_the_key(cli_home: Path) -> None:
@@ -39,7 +39,7 @@ def test_a_quoted_ollama_host_is_accepted(cli_home: Path) -> None:
         for quoted in (f'"{hostport}"', f"'{wire.url}'"):
             run = run_cli(cli_home, "complete", "hi", OLLAMA_HOST=quoted)
             assert run.code == 0, run.stderr
-            assert run.stdout == b"Hello from Ollama."
+            assert run.stdout == b"Hello from Ollama.\n"
 
 
 def test_arguments_that_are_not_utf8_are_replaced_not_an_internal_error(
@@ -52,7 +52,7 @@ def test_arguments_that_are_not_utf8_are_replaced_not_an_internal_error(
         argv = [os.fsencode(sys.executable), b"-m", b"ollama_cli", b"complete", b"caf\xe9 \xff"]
         run = subprocess.run(argv, capture_output=True, env=subprocess_env(cli_home), timeout=60)
         assert run.returncode == 0, run.stderr
-        assert run.stdout == b"Hello from Ollama."
+        assert run.stdout == b"Hello from Ollama.\n"
         assert b"not valid UTF-8" in run.stderr and b"internal error" not in run.stderr
         assert wire.chat_bodies()[0]["messages"][-1]["content"] == "caf\ufffd \ufffd"
 

@@ -34,7 +34,7 @@ def test_a_corrupt_or_absurd_cooldowns_file_is_ignored_with_a_notice(
         )
         run = run_cli(cli_home, "complete", "hi")
     assert run.code == 0, run.stderr
-    assert run.stdout == b"Hello from Ollama."
+    assert run.stdout == b"Hello from Ollama.\n"
     assert len(run.err_lines) == 1 and run.err_lines[0].startswith("warning: ignoring ")
     assert "cooldowns.json" in run.err_lines[0]
 
@@ -55,7 +55,7 @@ def test_continue_never_routes_to_a_provider_disabled_since(cli_home: Path) -> N
         two_providers(cli_home, first, second, enabled=False)
         run = run_cli(cli_home, "complete", "--continue", "two")
         assert run.code == 0, run.stderr
-        assert run.stdout == b"Hello from Ollama."
+        assert run.stdout == b"Hello from Ollama.\n"
         assert len(first.chat_bodies()) == 1  # nothing more for the disabled one
         assert "first, which answered this conversation last, is disabled" in run.err_lines[0]
 
@@ -69,7 +69,7 @@ def test_continue_after_the_last_provider_was_removed_uses_the_chain(cli_home: P
         (cli_home / "config.toml").write_text(toml_config(["second"], tables, retries=0))
         run = run_cli(cli_home, "complete", "--continue", "two")
     assert run.code == 0, run.stderr
-    assert run.stdout == b"Hello from Ollama."
+    assert run.stdout == b"Hello from Ollama.\n"
     assert b"internal error" not in run.stderr
     assert "is no longer configured; continuing on the chain" in run.err_lines[0]
     body = second.chat_bodies()[-1]
