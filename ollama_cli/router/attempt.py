@@ -8,6 +8,7 @@ a broken provider falls over instead of ending in a traceback.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 
@@ -44,7 +45,7 @@ async def provider_chunks(
                 raise
             finally:
                 if not stuck:
-                    await within(_aclose(agen), CLOSE_DEADLINE, name, "closing the stream")
+                    await _close_quietly(agen, name)
         else:
             result = await within(provider.chat(request), deadline, name, "waiting for the answer")
             yield Chunk(text=result.text)
@@ -58,6 +59,13 @@ async def provider_chunks(
         ) from exc
     if not finished:
         raise stream_ended(name)
+
+
+async def _close_quietly(agen: AsyncIterator[Chunk], name: str) -> None:
+    """Close the provider's stream within ``CLOSE_DEADLINE``; a failure to close (a step
+    still running inside it after a cancellation) must never mask the real outcome."""
+    with contextlib.suppress(Exception):
+        await within(_aclose(agen), CLOSE_DEADLINE, name, "closing the stream")
 
 
 async def _aclose(agen: AsyncIterator[Chunk]) -> None:

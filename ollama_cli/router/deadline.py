@@ -43,8 +43,9 @@ async def within(awaitable: Awaitable[T], seconds: float, name: str, what: str) 
     task = asyncio.ensure_future(awaitable)
     try:
         done, _ = await asyncio.wait({task}, timeout=seconds)
-    except asyncio.CancelledError:
+    except asyncio.CancelledError:  # Ctrl-C, a signal, a hedge's loser: cancel it too
         task.cancel()
+        await asyncio.wait({task}, timeout=ABANDON_GRACE)  # let it unwind before closing
         raise
     if task in done:
         return task.result()
