@@ -56,16 +56,24 @@ def make_client(
     """
     timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
     verify: ssl.SSLContext | bool = _ssl_context() if base_url.startswith("https:") else False
-    return httpx.AsyncClient(
-        base_url=base_url,
-        headers=dict(headers or {}),
-        timeout=timeout,
-        trust_env=False,  # proxies are chosen by proxy_for, like curl; no .netrc
-        proxy=proxy_for(settings, base_url, settings.environ),
-        verify=verify,
-        follow_redirects=False,
-        event_hooks={"response": [functools.partial(_refuse_redirect, settings.name)]},
-    )
+    proxy = proxy_for(settings, base_url, settings.environ)
+    try:
+        return httpx.AsyncClient(
+            base_url=base_url,
+            headers=dict(headers or {}),
+            timeout=timeout,
+            trust_env=False,  # proxies are chosen by proxy_for, like curl; no .netrc
+            proxy=proxy,
+            verify=verify,
+            follow_redirects=False,
+            event_hooks={"response": [functools.partial(_refuse_redirect, settings.name)]},
+        )
+    except (ImportError, ValueError) as exc:  # socks5:// without socksio, ftp://…
+        why = "SOCKS needs: pip install socksio" if isinstance(exc, ImportError) else "unsupported"
+        raise ProviderUnavailableError(
+            f"{settings.name}: cannot use the proxy {host_of(proxy or '')} ({why})",
+            provider=settings.name,
+        ) from None
 
 
 def proxy_for(settings: ProviderSettings, url: str, environ: Mapping[str, str]) -> str | None:

@@ -146,3 +146,24 @@ def test_a_200_without_an_answer_shape_is_a_failure_not_an_empty_answer(cli_home
     assert run.code == 0, run.stderr
     assert run.stdout == b"Hello from Ollama.\n"
     assert b"codex (gpt-5-codex): unavailable: reply has no output" in run.stderr
+
+
+def test_a_socks_proxy_without_socksio_is_a_provider_failure(cli_home: Path) -> None:
+    with OllamaWire(accept_any_model=True) as backup:
+        tables = {
+            "ollama": {"host": "http://ollama.invalid:11434"},
+            "second": {
+                "type": "ollama",
+                "host": backup.url,
+                "default_model": "m",
+                "trust_env": False,
+            },
+        }
+        (cli_home / "config.toml").write_text(toml_config(["ollama", "second"], tables, retries=0))
+        run = run_cli(
+            cli_home, "-v", "complete", "hi", ALL_PROXY=f"socks5://u:{KEY}@127.0.0.1:1080"
+        )
+    assert run.code == 0, run.stderr
+    assert run.stdout == b"Hello from Ollama.\n"
+    assert b"cannot use the proxy socks5://127.0.0.1:1080" in run.stderr
+    assert not leaks(run.stderr)
