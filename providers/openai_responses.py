@@ -90,7 +90,7 @@ def parse_responses_reply(
 
     A 200 without ``output`` (``{}`` from a proxy or a broken gateway) has no answer
     shape: it is a failure that falls over, not an empty answer."""
-    if not isinstance(data.get("output"), list):
+    if data.get("output") is None:
         raise ProviderUnavailableError(f"{name}: reply has no output", provider=name)
     texts, refusals = [], []
     for item in _list(name, data, "output"):
