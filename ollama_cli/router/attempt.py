@@ -17,6 +17,7 @@ from ollama_cli.router.deadline import (
     Abandoned,
     bounded_chunks,
     step_deadline,
+    watched_chunks,
     within,
 )
 from providers.base import BaseProvider
@@ -36,7 +37,10 @@ async def provider_chunks(
             agen = provider.stream(request)
             stuck = False
             try:
-                async with aclosing(bounded_chunks(agen, deadline, name)) as chunks:
+                # Plugins get a task per chunk, so one that ignores cancellation can be
+                # abandoned; built-in adapters honour it and get one cheap timer.
+                bound = bounded_chunks if is_plugin(provider) else watched_chunks
+                async with aclosing(bound(agen, deadline, name)) as chunks:
                     async for chunk in chunks:
                         finished = finished or chunk.finish_reason is not None
                         yield chunk
@@ -59,6 +63,11 @@ async def provider_chunks(
         ) from exc
     if not finished:
         raise stream_ended(name)
+
+
+def is_plugin(provider: BaseProvider) -> bool:
+    """Whether ``provider`` comes from an installed package rather than ``providers``."""
+    return not type(provider).__module__.startswith("providers.")
 
 
 async def _close_quietly(agen: AsyncIterator[Chunk], name: str) -> None:

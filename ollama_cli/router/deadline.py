@@ -72,6 +72,73 @@ async def bounded_chunks(
         yield chunk
 
 
+class Watchdog:
+    """One timer per stream instead of one per chunk: the cheap deadline for built-in
+    adapters (trusted to honour cancellation). ``begin``/``end`` bracket each wait; the
+    timer re-arms itself for the current wait and cancels the task once one overruns."""
+
+    def __init__(self, seconds: float) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.task = asyncio.current_task()
+        self.seconds = seconds
+        self.fired = False
+        self._since: float | None = None
+        self._handle: asyncio.TimerHandle | None = None
+
+    def begin(self) -> None:
+        self._since = self.loop.time()
+        if self._handle is None:
+            self._handle = self.loop.call_at(self._since + self.seconds, self._check)
+
+    def end(self) -> None:
+        self._since = None
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _check(self) -> None:
+        self._handle = None
+        if self._since is None or self.task is None:
+            return  # not waiting now: the next begin() re-arms
+        due = self._since + self.seconds
+        if self.loop.time() < due:
+            self._handle = self.loop.call_at(due, self._check)
+            return
+        self.fired = True
+        self.task.cancel()
+
+
+async def watched_chunks(
+    chunks: AsyncIterator[T], seconds: float, name: str
+) -> AsyncGenerator[T, None]:
+    """``chunks``, each waited for at most ``seconds``, at the cost of one timer per
+    stream (``Watchdog``); a wait that overruns is a ``ProviderUnavailableError``."""
+    dog = Watchdog(seconds)
+    what = "waiting for the first chunk"
+    try:
+        while True:
+            dog.begin()
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                return
+            except BaseException as exc:
+                ours = dog.fired and dog.task is not None and dog.task.uncancel() == 0
+                if ours and isinstance(exc, asyncio.CancelledError):
+                    raise ProviderUnavailableError(
+                        f"{name}: no answer within {seconds:g} s ({what})", provider=name
+                    ) from None
+                raise
+            finally:
+                dog.end()
+            what = "between two chunks"
+            yield chunk
+    finally:
+        dog.close()
+
+
 def step_deadline(timeout: float) -> float:
     return timeout + GRACE
 
