@@ -9,6 +9,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,7 +43,7 @@ def configure(home: Path, mode: str, backup: OllamaWire | None, **evil: object) 
     (home / "config.toml").write_text(toml_config(chain, tables, retries=0))
 
 
-def evil_run(home: Path, plugin_path: str, *args: str, budget: float = 30):  # type: ignore[no-untyped-def]
+def evil_run(home: Path, plugin_path: str, *args: str, budget: float = 30):
     return run_cli(home, *args, budget=budget, PYTHONPATH=plugin_path, EVIL_KEY=EVIL_KEY)
 
 
@@ -118,7 +119,7 @@ def test_providers_list_with_a_hung_plugin_returns_at_its_timeout(
 
 def trickle(byte_pause: float) -> Reply:
     """An answer line that arrives a byte every ``byte_pause`` s: never a read timeout."""
-    line = ndjson_lines([chat_line("never whole")])[0].encode()
+    line = str(ndjson_lines([chat_line("never whole")])[0]).encode()
     parts: list[object] = []
     for i in range(len(line)):
         parts += [line[i : i + 1], Pause(byte_pause)]
@@ -136,7 +137,7 @@ def test_timeout_bounds_the_wait_between_events_even_when_bytes_keep_coming(
 ) -> None:
     with LoopbackServer() as slow:
         slow.enqueue(reply)
-        tables = {
+        tables: dict[str, dict[str, Any]] = {
             "ollama": {"host": slow.url, "timeout": 1.0},
             "second": {"type": "ollama", "host": backup.url, "default_model": "m"},
         }
@@ -159,7 +160,7 @@ def test_timeout_bounds_a_non_streamed_body_trickled_a_byte_at_a_time(
         parts += [body[i : i + 1], Pause(0.3)]
     with LoopbackServer() as slow:
         slow.enqueue(Reply(body=parts, content_type="application/json"))  # type: ignore[arg-type]
-        tables = {
+        tables: dict[str, dict[str, Any]] = {
             "ollama": {"host": slow.url, "timeout": 1.0},
             "second": {"type": "ollama", "host": backup.url, "default_model": "m"},
         }

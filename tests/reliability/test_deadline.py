@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ async def silent_after(n: int, *, stubborn: bool = False) -> AsyncIterator[int]:
 
 
 @pytest.mark.parametrize("bound", [watched_chunks, bounded_chunks])
-def test_a_silent_stream_fails_at_its_deadline_after_what_it_gave(bound) -> None:  # type: ignore[no-untyped-def]
+def test_a_silent_stream_fails_at_its_deadline_after_what_it_gave(bound: Any) -> None:
     async def main() -> list[int]:
         got: list[int] = []
         with pytest.raises(ProviderUnavailableError, match=r"no answer within 0\.2 s"):

@@ -11,6 +11,7 @@ import os
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -69,7 +70,7 @@ def test_no_provider_answering_is_still_exit_1(cli_home: Path, refused_url: str)
 
 
 @pytest.fixture
-def long_answer(cli_home: Path):  # type: ignore[no-untyped-def]
+def long_answer(cli_home: Path) -> Iterator[OllamaWire]:
     tokens = [f"word{i} " for i in range(3000)]
     with OllamaWire(accept_any_model=True, default_tokens=tokens) as wire:
         (cli_home / "config.toml").write_text(

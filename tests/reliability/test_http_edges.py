@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,7 @@ def proxy() -> Iterator[LoopbackServer]:
 
 
 def configure(home: Path, host: str, **table: object) -> None:
-    tables = {"ollama": {"host": host, "timeout": 10.0, **table}}
+    tables: dict[str, dict[str, Any]] = {"ollama": {"host": host, "timeout": 10.0, **table}}
     (home / "config.toml").write_text(toml_config(["ollama"], tables, retries=0))
 
 
@@ -43,7 +44,8 @@ def test_requests_go_through_the_proxy_the_environment_names(
     cli_home: Path, proxy: LoopbackServer, var: str
 ) -> None:
     configure(cli_home, "http://ollama.invalid:11434")
-    run = run_cli(cli_home, "complete", "hi", **{var: proxy.url})
+    env: dict[str, str] = {var: proxy.url}
+    run = run_cli(cli_home, "complete", "hi", **env)  # type: ignore[arg-type]
     assert run.code == 0, run.stderr
     assert run.stdout == b"via proxy\n"
     assert proxy.requests[0].path == "http://ollama.invalid:11434/api/chat"
@@ -52,8 +54,9 @@ def test_requests_go_through_the_proxy_the_environment_names(
 def test_no_proxy_and_trust_env_false_go_direct(cli_home: Path, proxy: LoopbackServer) -> None:
     with OllamaWire(accept_any_model=True) as direct:
         configure(cli_home, direct.url)
-        for env in ({"NO_PROXY": "localhost,127.0.0.1"}, {"no_proxy": "*"}):
-            run = run_cli(cli_home, "complete", "hi", HTTP_PROXY=proxy.url, **env)
+        bypasses: list[dict[str, str]] = [{"NO_PROXY": "localhost,127.0.0.1"}, {"no_proxy": "*"}]
+        for env in bypasses:
+            run = run_cli(cli_home, "complete", "hi", HTTP_PROXY=proxy.url, **env)  # type: ignore[arg-type]
             assert run.code == 0 and run.stdout == b"Hello from Ollama.\n"
         configure(cli_home, direct.url, trust_env=False)
         run = run_cli(cli_home, "complete", "hi", HTTP_PROXY=proxy.url)
@@ -94,7 +97,7 @@ def test_a_redirect_is_a_failure_naming_its_target_and_the_key_never_follows(
             redirecting.enqueue(
                 Reply(status=302, headers={"Location": f"{target.url}/api/chat"}, body=b"")
             )
-            tables = {
+            tables: dict[str, dict[str, Any]] = {
                 "ollama": {"host": redirecting.url},
                 "second": {"type": "ollama", "host": backup.url, "default_model": "m"},
             }
@@ -137,7 +140,7 @@ def test_the_env_of_a_run_is_canaries(cli_home: Path) -> None:
 def test_a_200_without_an_answer_shape_is_a_failure_not_an_empty_answer(cli_home: Path) -> None:
     with LoopbackServer() as empty, OllamaWire(accept_any_model=True) as backup:
         empty.enqueue(Reply.json({}))
-        tables = {
+        tables: dict[str, dict[str, Any]] = {
             "codex": {"base_url": empty.url + "/v1"},
             "second": {"type": "ollama", "host": backup.url, "default_model": "m"},
         }
@@ -150,7 +153,7 @@ def test_a_200_without_an_answer_shape_is_a_failure_not_an_empty_answer(cli_home
 
 def test_a_socks_proxy_without_socksio_is_a_provider_failure(cli_home: Path) -> None:
     with OllamaWire(accept_any_model=True) as backup:
-        tables = {
+        tables: dict[str, dict[str, Any]] = {
             "ollama": {"host": "http://ollama.invalid:11434"},
             "second": {
                 "type": "ollama",

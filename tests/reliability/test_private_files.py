@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from tests.faults import canary_env, toml_config
 from tests.wire.ollama import OllamaWire
@@ -22,7 +23,7 @@ def test_history_wal_shm_state_and_journal_are_private_under_umask_000(cli_home:
     with OllamaWire(accept_any_model=True) as wire, OllamaWire() as failing:
         failing.fail(503, "down").fail(503, "down")
         wire.answer([f"w{i} " for i in range(30)], pause=0.1)
-        tables = {
+        tables: dict[str, dict[str, Any]] = {
             "broken": {"type": "ollama", "host": failing.url, "default_model": "m"},
             "ollama": {"host": wire.url},
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pexpect  # type: ignore[import-untyped]
+import pexpect
 
 from ollama_cli.history import HistoryStore
 from tests.faults import PROMPT, spawn_chat, toml_config

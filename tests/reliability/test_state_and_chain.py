@@ -4,6 +4,7 @@ included."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,7 +41,7 @@ def test_a_corrupt_or_absurd_cooldowns_file_is_ignored_with_a_notice(
 
 
 def two_providers(home: Path, first: OllamaWire, second: OllamaWire, **first_table: object) -> None:
-    tables = {
+    tables: dict[str, dict[str, Any]] = {
         "first": {"type": "ollama", "host": first.url, "default_model": "m", **first_table},
         "second": {"type": "ollama", "host": second.url, "default_model": "m"},
     }
@@ -65,7 +66,9 @@ def test_continue_after_the_last_provider_was_removed_uses_the_chain(cli_home: P
         first.answer(["from first"])
         two_providers(cli_home, first, second)
         assert run_cli(cli_home, "complete", "one").code == 0
-        tables = {"second": {"type": "ollama", "host": second.url, "default_model": "m"}}
+        tables: dict[str, dict[str, Any]] = {
+            "second": {"type": "ollama", "host": second.url, "default_model": "m"}
+        }
         (cli_home / "config.toml").write_text(toml_config(["second"], tables, retries=0))
         run = run_cli(cli_home, "complete", "--continue", "two")
     assert run.code == 0, run.stderr
