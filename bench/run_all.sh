@@ -42,6 +42,7 @@ run connection_reuse.py
 run history_list.py
 run attach.py
 run catalog_cache.py
+run usage_report.py
 run render_throughput.py
 run repl_startup.py
 run import_costs.py

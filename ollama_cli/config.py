@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from ollama_cli.paths import AppPaths
 from ollama_cli.redact import safe_url
 from ollama_cli.settings import (
     HISTORY_KEYS,
+    PRICE_KEYS,
     PROVIDER_KEYS,
     READS,
     ROUTER_KEYS,
@@ -29,9 +31,12 @@ from ollama_cli.settings import (
     RouterSettings,
     unknown_provider,
 )
+from ollama_cli.usage.prices import Price
 from providers.builtins import BUILTIN_PROVIDERS, DEFAULT_CHAIN, BuiltinProvider
 from providers.registry import ProviderRegistry
 from providers.spec import ProviderSpec
+
+SECTIONS = ("router", "providers", "history", "prices")
 
 
 def find_config(paths: AppPaths, explicit: str | None, environ: Mapping[str, str]) -> Path | None:
@@ -77,8 +82,8 @@ def _build(
     data: Mapping[str, Any], src: ConfigSource, env: Mapping[str, str], registry: ProviderRegistry
 ) -> Config:
     for key in data:
-        if key not in ("router", "providers", "history"):
-            raise src.error(key, None, "unknown section (known: router, providers, history)")
+        if key not in SECTIONS:
+            raise src.error(key, None, f"unknown section (known: {', '.join(SECTIONS)})")
     router_table = table_of(data, "router", src)
     history_table = table_of(data, "history", src)
     providers_table = table_of(data, "providers", src)
@@ -94,6 +99,7 @@ def _build(
         router=router,
         providers=providers,
         history_enabled=bool(history_table.get("enabled", True)),
+        prices=_prices(table_of(data, "prices", src), src),
     )
 
 
@@ -107,11 +113,38 @@ def _router(table: Mapping[str, Any], src: ConfigSource) -> RouterSettings:
         "hedge_after_ms",
         "max_retry_wait",
         "cooldown_seconds",
+        "daily_budget",
+        "monthly_budget",
     ):
         if key in table:
             check_number(table[key], "router", key, src, minimum=0.0, inclusive=True)
     fields = {k: v for k, v in table.items() if k != "chain"}
+    for key in ("daily_budget", "monthly_budget"):
+        if key in fields:
+            fields[key] = float(fields[key])
     return RouterSettings(chain=tuple(dict.fromkeys(chain)), **fields)
+
+
+def _prices(table: Mapping[str, Any], src: ConfigSource) -> dict[str, Price]:
+    """``[prices."MODEL"]`` tables: a model id or an fnmatch pattern (``"gpt-5*"``)."""
+    prices: dict[str, Price] = {}
+    for model, raw in table.items():
+        where = f"prices.{model}"
+        if not isinstance(raw, dict):
+            raise src.error(where, None, 'must be a table, e.g. [prices."MODEL"] input = 2.0')
+        check_keys(raw, PRICE_KEYS, where, src)
+        for key in ("input", "output"):
+            if key not in raw:
+                raise src.error(where, None, f"missing key {key!r} (USD per million tokens)")
+        for key, value in raw.items():
+            check_number(value, where, key, src, minimum=0.0, inclusive=True)
+        cached = raw.get("cached_input")
+        prices[model] = Price(
+            float(raw["input"]),
+            float(raw["output"]),
+            None if cached is None else float(cached),
+        )
+    return prices
 
 
 def _providers(
@@ -248,14 +281,13 @@ def _with_permission_warning(config: Config, path: Path, data: Mapping[str, Any]
             f"{path} holds an API key and is readable by others (mode {mode:o}); "
             f"run: chmod 600 {path}"
         )
-        return Config(
-            config.path, config.router, config.providers, config.history_enabled, (warning,)
-        )
+        return replace(config, warnings=(warning,))
     return config
 
 
 __all__ = [
     "HISTORY_KEYS",
+    "PRICE_KEYS",
     "PROVIDER_KEYS",
     "ROUTER_KEYS",
     "Config",

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ollama_cli.usage.prices import Price
 from providers.base import ProviderSettings
 from providers.builtins import DEFAULT_CHAIN
 
@@ -35,6 +36,8 @@ class RouterSettings:
     resume_interrupted: bool = True
     hedge_after_ms: int = 0
     fallback: bool = True
+    daily_budget: float | None = None  # in the price table's currency; None = no limit
+    monthly_budget: float | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ class Config:
     providers: dict[str, ProviderConfig]
     history_enabled: bool = True
     warnings: tuple[str, ...] = ()
+    prices: Mapping[str, Price] = field(default_factory=dict)  # [prices."MODEL"]
 
 
 ROUTER_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -133,8 +137,16 @@ ROUTER_KEYS: dict[str, type | tuple[type, ...]] = {
     "resume_interrupted": bool,
     "hedge_after_ms": int,
     "fallback": bool,
+    "daily_budget": (int, float),
+    "monthly_budget": (int, float),
 }
 HISTORY_KEYS: dict[str, type | tuple[type, ...]] = {"enabled": bool}
+#: The keys of one ``[prices."MODEL"]`` table (USD per million tokens).
+PRICE_KEYS: dict[str, type | tuple[type, ...]] = {
+    "input": (int, float),
+    "output": (int, float),
+    "cached_input": (int, float),
+}
 PROVIDER_KEYS: dict[str, type | tuple[type, ...]] = {
     "type": str,
     "enabled": bool,

@@ -7,7 +7,16 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-COMMANDS = ("chat", "complete", "providers", "models", "history", "config", "completion")
+COMMANDS = (
+    "chat",
+    "complete",
+    "providers",
+    "models",
+    "history",
+    "usage",
+    "config",
+    "completion",
+)
 
 #: The global flags (``cli.GLOBAL_FLAGS``) each command takes after its name; the rest take
 #: only ``NARROW_GLOBAL_FLAGS``, so ``--help`` never lists a flag that does nothing there.

@@ -92,6 +92,10 @@ def report(
             if failed and attempt.outcome == "ok":
                 continue
             app.warn(f"  {attempt.line()}")
+    if turn.verbose and result.text and not failed:
+        from ollama_cli.usage.summary import cost_summary
+
+        app.warn(f"  {cost_summary(result)}")
     cut = cut_notice(result, turn.max_tokens, "--max-tokens to raise")
     if cut and not failed:
         app.warn(cut)

@@ -39,6 +39,7 @@ from ollama_cli.history.records import (
     new_id,
 )
 from ollama_cli.history.recovery import RecoveryJournal, journal_path
+from ollama_cli.history.usage import UsageRow, usage_rows
 from providers.types import Attachment
 
 
@@ -224,6 +225,11 @@ class HistoryStore:
             flush_interval=flush_interval,
             message_id=message_id,
         )
+
+    def usage(self, since: float | None = None, *, by_day: bool = False) -> list[UsageRow]:
+        """Answers since ``since`` (epoch seconds), summed per provider and model (and local
+        day): one query that reads only the ``messages_usage`` index."""
+        return usage_rows(self._db, since, by_day=by_day)
 
     def resolve(self, prefix: str) -> str:
         """The one conversation id starting with ``prefix`` (case-insensitive)."""

@@ -89,6 +89,10 @@ async def answer(
         show_failure(state, result)
     elif state.turn.verbose:
         show_trace(state, result)
+        if result.text:
+            from ollama_cli.usage.summary import cost_summary
+
+            state.say(f"  {cost_summary(result)}", dim=True)
     state.say("")
 
 
@@ -102,6 +106,7 @@ def _settle(
     """Update the toolbar's record; a prompt that got no text at all leaves the context (two
     questions in a row confuse models) but stays ready for ``/retry``."""
     state.last = last
+    state.spent.add(last, answered=bool(result.text))
     if not result.text:
         messages = state.conversation.messages
         if messages and messages[-1].role == "user":

@@ -25,6 +25,7 @@ SHORT = {
     "content_filtered": "filtered the answer",
     "skipped_no_key": "has no key",
     "skipped_cooldown": "cooling down",
+    "skipped_budget": "over budget",
 }
 
 
@@ -39,6 +40,8 @@ def advice(attempt: Attempt, cfg: ProviderConfig, environ: Mapping[str, str]) ->
         return f"set {cfg.key_env or 'its API key'}"
     if outcome == "skipped_cooldown":
         return f"-p {name} tries it now; ollama-cli providers reset {name} clears it"
+    if outcome == "skipped_budget":
+        return "raise router.daily_budget / monthly_budget; ollama-cli usage shows the spend"
     if outcome == "auth":
         return f"check the key in {cfg.key_origin(environ)}"
     if outcome == "unavailable":

@@ -23,6 +23,7 @@ from ollama_cli.router.deadline import CLOSE_DEADLINE, within
 from ollama_cli.router.types import RouteRequest, RouteResult, UnknownProviderError
 from ollama_cli.router.walk import ChainWalk, Notify, Step
 from ollama_cli.settings import unknown_provider
+from ollama_cli.usage.prices import PriceTable
 from providers.base import BaseProvider
 from providers.errors import ProviderError, ProviderUnavailableError, UnsupportedParameterError
 from providers.registry import ProviderLoadError, ProviderRegistry
@@ -30,6 +31,7 @@ from providers.types import Message, ModelInfo
 
 if TYPE_CHECKING:
     from ollama_cli.router.health import HealthReport
+    from ollama_cli.usage.budget import Budget
 
 
 class ProviderRouter:
@@ -45,6 +47,7 @@ class ProviderRouter:
         catalog: known model entries by (provider, model), for the rules that skip a
             model that cannot read the request's parts or fit its prompt.
         catalogs: the per-provider model catalog cache; in memory when omitted.
+        budget: the daily/monthly spending limits (``usage.budget.Budget``), if any.
     """
 
     def __init__(
@@ -57,6 +60,7 @@ class ProviderRouter:
         environ: Mapping[str, str] | None = None,
         catalog: Callable[[str, str], ModelInfo | None] | None = None,
         catalogs: CatalogStore | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self.config = config
         self.settings: RouterSettings = config.router
@@ -67,6 +71,8 @@ class ProviderRouter:
         self._providers: dict[str, BaseProvider] = {}
         self._catalog = catalog
         self.catalog = ModelCatalog(self, catalogs or CatalogStore(None))
+        self.prices = PriceTable(config.prices)
+        self.budget = budget
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -134,6 +140,9 @@ class ProviderRouter:
             return Step(name, model, "unsupported_input", why)
         if why := too_long(request.messages, info, model):
             return Step(name, model, "context_too_long", why)
+        over = self._over_budget(cfg, model, request)
+        if over is not None:
+            return Step(name, model, "skipped_budget", over)
         remaining = self.cooldowns.remaining(name, self.fingerprint(name))
         if remaining > 0:
             failures = self.cooldowns.failures(name, self.fingerprint(name))
@@ -152,6 +161,22 @@ class ProviderRouter:
         if self._catalog is not None:
             return self._catalog(name, model)
         return self.catalog.default_entry(name, model)
+
+    def _over_budget(self, cfg: ProviderConfig, model: str, request: RouteRequest) -> str | None:
+        """Why the budget holds ``cfg`` back from this request, or None."""
+        if self.budget is None or not self.budget.active:
+            return None
+        chars = sum(len(m.content) for m in request.messages)
+        return self.budget.refusal(cfg, model, chars, request.max_tokens)
+
+    def settle(self, result: RouteResult) -> None:
+        """Price the answer (``result.cost``, None when unknown) and count it in the budget."""
+        if result.provider is None:
+            return
+        cfg = self.config.providers.get(result.provider)
+        result.cost = self.prices.cost(cfg, result.model, result.tokens)
+        if self.budget is not None:
+            self.budget.charge(result.cost)
 
     def stream(self, request: RouteRequest, *, notify: Notify | None = None) -> RoutedStream:
         """Route ``request``; iterate the returned object for text, then read ``.result``.
