@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ollama_cli.options import GlobalOptions
 from ollama_cli.paths import AppPaths, app_paths
+from ollama_cli.redact import Redactor, config_secrets, environ_secrets
 
 if TYPE_CHECKING:
     from ollama_cli.config import Config
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_NO_ANSWER = 1
 EXIT_USAGE = 2
+EXIT_SOFTWARE = 70
+EXIT_HANGUP = 129
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
@@ -51,6 +54,8 @@ class App:
         self.args = args or argparse.Namespace()
         self.environ = dict(os.environ) if environ is None else environ
         self.paths: AppPaths = app_paths(self.environ)
+        #: Knows every secret once the config is loaded; see ``ollama_cli.redact``.
+        self.redactor = Redactor(environ_secrets(self.environ))
 
     def warn(self, message: str) -> None:
         """A one-line notice on stderr (dimmed on a terminal), never on stdout.
@@ -77,6 +82,11 @@ class App:
 
         return TerminalWriter.of(sys.stdout, self.environ)
 
+    def redact(self, text: str) -> str:
+        """``text`` without any secret this run knows (for text leaving by another way
+        than stderr, which ``cli.main`` wraps: ``--json``, files)."""
+        return self.redactor(text)
+
     @cached_property
     def config(self) -> Config:
         from ollama_cli.config import ConfigError, find_config, load_config
@@ -86,7 +96,8 @@ class App:
             config = load_config(path, self.environ)
         except ConfigError as exc:
             raise UsageError(str(exc)) from None
-        for warning in config.warnings:
+        self.redactor.add(*config_secrets(config, self.environ))
+        for warning in (*config.warnings, *pasted_key_warnings(config, self.environ)):
             self.warn(f"warning: {warning}")
         return config
 
@@ -98,7 +109,7 @@ class App:
 
         return ProviderRouter(
             self.config,
-            cooldowns=CooldownStore(self.paths.cooldowns),
+            cooldowns=CooldownStore(self.paths.cooldowns, notify=self.warn),
             notify=self.warn,
             environ=self.environ,
             catalogs=CatalogStore(self.paths.catalogs),
@@ -124,7 +135,7 @@ class App:
             return None
         from ollama_cli.history import HistoryStore
 
-        return HistoryStore(self.paths.history_db)
+        return HistoryStore(self.paths.history_db, redact=self.redact)
 
     def check_provider_flag(self) -> None:
         """Fail early (exit 2) on ``-p`` naming an unknown provider or an empty ``-m``."""
@@ -138,32 +149,52 @@ class App:
             raise UsageError("-m/--model needs a model name")
 
 
+def pasted_key_warnings(config: Config, environ: dict[str, str]) -> list[str]:
+    """One notice per provider whose key has surrounding whitespace (it is stripped)."""
+    found = []
+    for name, provider in config.providers.items():
+        key = provider.resolve_key(environ)
+        if key and key != key.strip():
+            where = provider.key_env or "its key"
+            found.append(f"{name}: {where} has spaces or a newline around it; they were stripped")
+    return found
+
+
 def run_async(coro: Coroutine[Any, Any, int]) -> int:
-    """Run a command's coroutine; Ctrl-C → 130 and SIGTERM → 143, after cleanup ran."""
+    """Run a command's coroutine; Ctrl-C → 130, SIGTERM → 143 and SIGHUP (the terminal
+    closed) → 129, each after cleanup ran (a partial answer is stored)."""
     import asyncio
     import contextlib
     import signal
 
-    terminated = False
+    terminated: int | None = None
+    codes = {signal.SIGTERM: EXIT_TERMINATED}
+    if hasattr(signal, "SIGHUP"):
+        codes[signal.SIGHUP] = EXIT_HANGUP
 
     async def main() -> int:
-        nonlocal terminated
         task = asyncio.current_task()
         loop = asyncio.get_running_loop()
 
-        def on_term() -> None:
+        def on_signal(code: int) -> None:
             nonlocal terminated
-            terminated = True
+            terminated = code
             if task is not None:
                 task.cancel()
 
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGTERM, on_term)
-        return await coro
+        for signum, code in codes.items():
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, on_signal, code)
+        try:
+            return await coro
+        finally:
+            from ollama_cli.shutdown import settle_leftovers
+
+            await settle_leftovers()  # a hung plugin never holds the exit
 
     try:
         return asyncio.run(main())
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except asyncio.CancelledError:
-        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+        return terminated if terminated is not None else EXIT_INTERRUPTED

@@ -7,6 +7,7 @@ Only argparse and the command modules' ``add_parser`` functions are imported her
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import re
 import sys
@@ -31,7 +32,8 @@ examples:
   ollama-cli -p claude -m claude-haiku-4-5 complete "hi"
   ollama-cli providers list                        which providers answer right now
 
-exit codes: 0 ok, 1 no provider could answer, 2 usage or config error, 130 Ctrl-C
+exit codes: 0 ok, 1 no provider could answer, 2 usage or config error, 70 internal
+error (a bug: see the crash report), 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP
 docs: docs/quickstart.md, docs/routing.md, docs/troubleshooting.md
 """
 
@@ -161,7 +163,10 @@ class UnknownCommand(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args_in = sys.argv[1:] if argv is None else list(argv)
+    from ollama_cli.crash import ensure_std_streams
+
+    ensure_std_streams()
+    args_in, mangled = utf8_arguments(sys.argv[1:] if argv is None else list(argv))
     if args_in == ["--version"]:  # the one answer that needs no parser at all
         print(f"ollama-cli {__version__}")
         return 0
@@ -175,27 +180,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 0
-    from ollama_cli.app import EXIT_INTERRUPTED, EXIT_NO_ANSWER, EXIT_USAGE, App, UsageError
+    from ollama_cli import crash
+    from ollama_cli.app import EXIT_INTERRUPTED, EXIT_USAGE, App, UsageError
     from ollama_cli.options import GlobalOptions
+    from ollama_cli.redact import RedactingStream
 
     options = GlobalOptions.from_namespace(args)
     app = App(options, args)
+    stderr, sys.stderr = sys.stderr, RedactingStream(sys.stderr, app.redactor)
     try:
+        if mangled:
+            app.warn("warning: the command line is not valid UTF-8; undecodable bytes replaced")
         return int(args.run(app))
     except UsageError as exc:
         app.error(str(exc))
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # `ollama-cli complete … | head -1`: the reader left; that is not an error.
-        sys.stderr.close()
-        return 0
-    except Exception as exc:  # the last line of defence: a bug is one line, not a traceback
-        if options.verbose:
-            raise
-        app.error(f"internal error: {type(exc).__name__}: {exc} (run with -v for details)")
-        return EXIT_NO_ANSWER
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug is one line
+        # `… | head -1` (the reader left) and `> /dev/full` end quietly; a bug is exit 70.
+        return crash.internal_error(app, exc, verbose=options.verbose)
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
+        sys.stderr = stderr  # the one redaction boundary ends with the command
+
+
+def utf8_arguments(argv: list[str]) -> tuple[list[str], bool]:
+    """Arguments that were not valid UTF-8 (Python keeps their bytes as surrogates) with
+    those bytes replaced, and whether any were: a surrogate cannot be sent or printed."""
+    fixed = [a.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for a in argv]
+    return fixed, fixed != argv
 
 
 if __name__ == "__main__":

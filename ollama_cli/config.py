@@ -18,6 +18,7 @@ from typing import Any
 
 from ollama_cli.config_source import ConfigSource, check_keys, check_number, substitute, table_of
 from ollama_cli.paths import AppPaths
+from ollama_cli.redact import safe_url
 from ollama_cli.settings import (
     HISTORY_KEYS,
     PRICE_KEYS,
@@ -59,7 +60,7 @@ def load_config(
     if path is None:
         return _build({}, ConfigSource(None, ""), env, registry)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM (Notepad's) is not TOML
     except IsADirectoryError:
         raise ConfigError(f"{path}: is a directory, not a config file") from None
     except FileNotFoundError:
@@ -70,6 +71,8 @@ def load_config(
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses per level of [[[…]]] or {a={b=…}}
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
     source = ConfigSource(path, text)
     config = _build(data, source, env, registry)
     return _with_permission_warning(config, path, data)
@@ -185,6 +188,8 @@ def _provider(
     extra = {k: (int, float) if t is float else t for k, t in spec.field_types.items()}
     schema.update(extra)
     check_keys(raw, schema, where, src)
+    for key in ("base_url", "host", "proxy"):
+        check_url(raw.get(key), where, key, src)
     default_model = (
         raw.get("default_model")
         or (builtin.default_model if builtin else None)
@@ -207,6 +212,8 @@ def _provider(
         enabled=raw.get("enabled", True),
         options={k: raw[k] for k in extra if k in raw},
         reads=_reads(raw, where, src),
+        proxy=raw.get("proxy") or None,
+        trust_env=raw.get("trust_env", True),
     )
 
 
@@ -217,6 +224,19 @@ def _reads(raw: Mapping[str, Any], where: str, src: ConfigSource) -> frozenset[s
         known = ", ".join(f'"{k}"' for k in READS)
         raise src.error(where, "reads", f"must be a list of {known}")
     return frozenset(READS[v] for v in values)
+
+
+def check_url(value: object, where: str, key: str, src: ConfigSource) -> None:
+    """A URL-valued setting must parse, port included (``http://host:99999`` is exit 2)."""
+    if not isinstance(value, str) or not value.strip():
+        return
+    from urllib.parse import urlsplit
+
+    url = value.strip() if "://" in value else f"http://{value.strip()}"
+    try:
+        urlsplit(url).port  # noqa: B018 - parsing the port is the check
+    except ValueError as exc:
+        raise src.error(where, key, f"invalid URL {safe_url(value)!r} ({exc})") from None
 
 
 def _positive(

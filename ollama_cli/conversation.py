@@ -8,6 +8,8 @@ moment it is sent and the answer as it streams (partial answers survive a kill).
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,9 +18,10 @@ from providers.types import Attachment, Message
 if TYPE_CHECKING:
     from ollama_cli.app import App
     from ollama_cli.history import AnswerMeta, HistoryStore
-    from ollama_cli.history.answer import AnswerRecorder
+    from ollama_cli.history.turn_writer import TurnWriter
     from ollama_cli.options import TurnOptions
     from ollama_cli.router import RouteRequest, RouteResult
+    from ollama_cli.settings import ProviderConfig
 
 
 @dataclass
@@ -29,15 +32,17 @@ class Conversation:
     messages: list[Message] = field(default_factory=list)
     last_provider: str | None = None
     last_model: str | None = None
-    _recorder: AnswerRecorder | None = None
+    #: Where a turn that could not be stored is reported (one line); stderr if None.
+    notify: Callable[[str], None] | None = None
+    _turn: TurnWriter | None = None
 
     @classmethod
     def open(cls, app: App, turn: TurnOptions) -> Conversation:
         """A new conversation, or the one named by ``--continue`` / ``--conversation``."""
-        store = None if turn.no_history else open_store(app)
         wanted, system = turn.conversation, turn.system
+        store = None if turn.no_history else open_store(app, reading=turn.continues)
         if not turn.continues:
-            return cls(store, system=system)
+            return cls(store, system=system, notify=app.warn)
         from ollama_cli.app import UsageError
         from ollama_cli.history import HistoryError
 
@@ -51,7 +56,10 @@ class Conversation:
                 if last is None:
                     raise UsageError("there is no conversation to continue yet")
                 cid = last.id
-            return cls.load(store, cid, system)
+            conversation = cls.load(store, cid, system)
+            conversation.notify = app.warn
+            conversation.keep_to_config(app.config.providers, app.warn)
+            return conversation
         except HistoryError as exc:
             raise UsageError(str(exc)) from None
 
@@ -78,6 +86,22 @@ class Conversation:
             last_model=last[1] if last else None,
         )
 
+    def keep_to_config(
+        self, providers: Mapping[str, ProviderConfig], notify: Callable[[str], None]
+    ) -> None:
+        """Forget who answered last when that provider was removed from the config or is
+        disabled: the conversation continues on the chain (a disabled provider gets
+        nothing, ``--continue`` included), and the user is told."""
+        name = self.last_provider
+        if name is None:
+            return
+        config = providers.get(name)
+        if config is not None and config.enabled:
+            return
+        why = "is no longer configured" if config is None else "is disabled"
+        notify(f"{name}, which answered this conversation last, {why}; continuing on the chain")
+        self.last_provider = self.last_model = None
+
     def context(
         self, prompt: str | None = None, parts: tuple[Attachment, ...] = ()
     ) -> tuple[Message, ...]:
@@ -87,40 +111,38 @@ class Conversation:
         return (*head, *self.messages, *tail)
 
     def add_user(self, prompt: str, parts: tuple[Attachment, ...] = ()) -> None:
+        """Send ``prompt``: in the context now, and stored (or journaled: ``TurnWriter``)."""
         self.messages.append(Message("user", prompt, parts))
         if self.store is None:
             return
-        if self.id is None:
-            self.id = self.store.new_conversation(system_prompt=self.system)
-        self.store.add_message(self.id, "user", prompt, attachments=parts)
+        from ollama_cli.history.turn_writer import TurnWriter
+
+        self._turn = TurnWriter(self.store, self.id, self.system)
+        self.id = self._turn.question(prompt, parts)
 
     def stream_text(self, text: str, provider: str | None, model: str | None) -> None:
         """Store streamed text as it arrives (rate-limited by the recorder)."""
-        if self.store is None or self.id is None:
-            return
-        if self._recorder is None:
-            self._recorder = self.store.record_answer(self.id, provider=provider, model=model)
-        elif provider and provider != self._recorder.provider:
-            self._recorder.switch(provider, model)
-        self._recorder.append(text)
+        if self._turn is not None:
+            self._turn.stream(text, provider, model)
 
     def add_answer(
         self, result: RouteResult, *, latency_ms: int, interrupted: bool = False
     ) -> None:
-        """Store the answer's final state (partial ones marked interrupted)."""
+        """Store the answer's final state (partial ones marked interrupted). A turn the
+        database refused is journaled, and the user told in one line."""
         if result.text:
             self.messages.append(Message("assistant", result.text))
-        recorder, self._recorder = self._recorder, None
-        if self.store is None or self.id is None:
+        turn, self._turn = self._turn, None
+        if turn is None:
             return
-        if recorder is None:
-            if not result.text and not result.attempts:
-                return
-            recorder = self.store.record_answer(
-                self.id, provider=result.provider, model=result.model
-            )
-            recorder.append(result.text)
-        recorder.finish(answer_meta(result, latency_ms, interrupted or not result.ok))
+        notice = turn.finish(
+            result.text, answer_meta(result, latency_ms, interrupted or not result.ok)
+        )
+        if notice is not None:
+            if self.notify is not None:
+                self.notify(notice)
+            else:
+                print(notice, file=sys.stderr, flush=True)
 
 
 def answer_meta(result: RouteResult, latency_ms: int, interrupted: bool) -> AnswerMeta:
@@ -165,9 +187,14 @@ def request_for(
     )
 
 
-def open_store(app: App) -> HistoryStore | None:
-    """The history store, or None (history off). An unwritable data dir turns history off
-    with a warning; a corrupt database is a usage error (exit 2), left untouched."""
+def open_store(app: App, *, reading: bool = False) -> HistoryStore | None:
+    """The history store, or None (history off), with the recovery journal replayed.
+
+    An unwritable data dir turns history off with a warning. A database that cannot be
+    opened is left untouched: when ``reading`` (``--continue``, ``history show``) that is
+    a usage error (exit 2); else the store is returned anyway, its writes fail and the
+    turn goes to the recovery journal, with one notice at its end (``TurnWriter``).
+    """
     store = app.history
     if store is None:
         return None
@@ -184,5 +211,13 @@ def open_store(app: App) -> HistoryStore | None:
         if not store.path.exists():
             app.warn(f"warning: {exc}; history is off for this run")
             return None
-        raise UsageError(str(exc)) from None
+        if reading:
+            raise UsageError(str(exc)) from None
+        return store
+    added, dropped = store.replay_pending(wait=False)
+    if added:
+        plural = "s" if added != 1 else ""
+        app.warn(f"history: added {added} turn{plural} kept in {store.journal.path}")
+    if dropped:
+        app.warn(f"warning: {dropped} unreadable line(s) of {store.journal.path} were dropped")
     return store

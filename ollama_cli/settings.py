@@ -57,6 +57,9 @@ class ProviderConfig:
     options: Mapping[str, Any] = field(default_factory=dict)
     #: ``reads``: capabilities its models have when their catalog entry does not say.
     reads: frozenset[str] = frozenset()
+    #: ``proxy = "http://…"`` for this provider; ``trust_env = false`` ignores *_PROXY.
+    proxy: str | None = field(default=None, repr=False)
+    trust_env: bool = True
 
     @property
     def key_env(self) -> str | None:
@@ -94,11 +97,12 @@ class ProviderConfig:
     def settings(self, environ: Mapping[str, str]) -> ProviderSettings:
         options = dict(self.options)
         options.setdefault("key_required", self.key_required)
+        options.update(proxy=self.proxy, trust_env=self.trust_env)
         return ProviderSettings(
             name=self.name,
             type=self.type,
             default_model=self.default_model,
-            api_key=self.resolve_key(environ),
+            api_key=clean_key(self.resolve_key(environ)),
             api_key_env=self.key_env,
             base_url=self.base_url,
             timeout=self.timeout,
@@ -106,6 +110,12 @@ class ProviderConfig:
             options=options,
             environ=environ,
         )
+
+
+def clean_key(key: str | None) -> str | None:
+    """A key as pasted (``export KEY="sk-…\n"``) without its surrounding whitespace:
+    sent malformed, it would fail as a bad key and push the provider into a cooldown."""
+    return key.strip() or None if key is not None else None
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,8 @@ PROVIDER_KEYS: dict[str, type | tuple[type, ...]] = {
     "timeout": (int, float),
     "connect_timeout": (int, float),
     "reads": list,
+    "proxy": str,
+    "trust_env": bool,
 }
 #: Values of a provider's ``reads`` key and the model capability each declares.
 READS = {"image": "image_input", "pdf": "pdf_input"}

@@ -10,6 +10,7 @@ import asyncio
 import email.utils
 import functools
 import json
+import math
 import re
 import socket
 import ssl
@@ -41,6 +42,8 @@ MAX_DETAIL = 300
 #: tail is a chunked terminator, a ``[DONE]`` or a usage event, a few bytes already on the way.
 DRAIN_MAX_BYTES = 64 * 1024
 DRAIN_TIMEOUT = 0.1
+#: The longest wait a server's ``Retry-After`` may impose (cooldowns are stored).
+MAX_RETRY_AFTER = 3600.0
 
 
 def make_client(
@@ -53,12 +56,73 @@ def make_client(
     """
     timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
     verify: ssl.SSLContext | bool = _ssl_context() if base_url.startswith("https:") else False
-    return httpx.AsyncClient(
-        base_url=base_url,
-        headers=dict(headers or {}),
-        timeout=timeout,
-        trust_env=False,
-        verify=verify,
+    proxy = proxy_for(settings, base_url, settings.environ)
+    try:
+        return httpx.AsyncClient(
+            base_url=base_url,
+            headers=dict(headers or {}),
+            timeout=timeout,
+            trust_env=False,  # proxies are chosen by proxy_for, like curl; no .netrc
+            proxy=proxy,
+            verify=verify,
+            follow_redirects=False,
+            event_hooks={"response": [functools.partial(_refuse_redirect, settings.name)]},
+        )
+    except (ImportError, ValueError) as exc:  # socks5:// without socksio, ftp://…
+        why = "SOCKS needs: pip install socksio" if isinstance(exc, ImportError) else "unsupported"
+        raise ProviderUnavailableError(
+            f"{settings.name}: cannot use the proxy {host_of(proxy or '')} ({why})",
+            provider=settings.name,
+        ) from None
+
+
+def proxy_for(settings: ProviderSettings, url: str, environ: Mapping[str, str]) -> str | None:
+    """The proxy for requests to ``url``, as curl chooses it: the provider's ``proxy``
+    option, else (unless ``trust_env = false``) ``https_proxy``/``http_proxy`` by scheme,
+    then ``all_proxy`` (lower case first, then upper), none for hosts in ``no_proxy``."""
+    configured = settings.options.get("proxy")
+    if configured:
+        return str(configured)
+    if settings.options.get("trust_env") is False:
+        return None
+
+    def var(name: str) -> str:
+        value = environ.get(name.lower()) or environ.get(name.upper()) or ""
+        return value.strip().strip("\"'")
+
+    parts = urlsplit(url)
+    if _bypassed(parts.hostname or "", parts.port, var("no_proxy")):
+        return None
+    return var(f"{parts.scheme}_proxy") or var("all_proxy") or None
+
+
+def _bypassed(host: str, port: int | None, no_proxy: str) -> bool:
+    """curl's ``NO_PROXY``: ``*``, or host names matching a listed domain or its
+    subdomains (a leading dot is optional), or a listed IP (``host:port`` entries too)."""
+    host = host.lower().strip("[]")
+    for entry in (e.strip().lower() for e in no_proxy.split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        name, _, entry_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        if entry_port and port is not None and entry_port != str(port):
+            continue
+        name = name.lstrip(".").strip("[]")
+        if host == name or host.endswith("." + name):
+            return True
+    return False
+
+
+async def _refuse_redirect(name: str, response: httpx.Response) -> None:
+    """A 3xx is a failure naming where it pointed: the request (and its key) never follows."""
+    if not response.is_redirect:
+        return
+    target = response.headers.get("location", "")
+    where = host_of(str(response.url.join(target))) if target else "nowhere"
+    await response.aclose()
+    raise ProviderUnavailableError(
+        f"{name}: HTTP {response.status_code} redirect to {where} (not followed)", provider=name
     )
 
 
@@ -130,25 +194,36 @@ def _connect_failure(exc: BaseException) -> str:
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date)."""
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date),
+    at most ``MAX_RETRY_AFTER``; a value that is not a finite number is ignored."""
     ms = headers.get("retry-after-ms")
     if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
+        seconds = _finite(ms)
+        if seconds is not None:
+            return _capped(seconds / 1000)
     value = headers.get("retry-after")
     if not value:
         return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    seconds = _finite(value)
+    if seconds is not None:
+        return _capped(seconds)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    return _capped(when.timestamp() - (time.time() if now is None else now))
+
+
+def _finite(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _capped(seconds: float) -> float:
+    return min(MAX_RETRY_AFTER, max(0.0, seconds))
 
 
 def error_detail(

@@ -42,7 +42,8 @@ def parse_host(value: str) -> str:
     → ``http://127.0.0.1:11434``; a scheme without a port takes that scheme's port.
     Raises ValueError for a host that cannot be a URL.
     """
-    text = value.strip().rstrip("/")
+    # systemd and compose files write OLLAMA_HOST="host:port"; the ollama CLI strips quotes.
+    text = value.strip().strip("\"'").strip().rstrip("/")
     if not text:
         return DEFAULT_HOST
     scheme, sep, rest = text.partition("://")

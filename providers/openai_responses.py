@@ -87,7 +87,12 @@ def responses_finish(
 def parse_responses_reply(
     name: str, data: dict[str, Any], request: ChatRequest, secret: str | None = None
 ) -> ChatResult:
-    """A whole (non-streamed) response: the ``output_text`` parts of its message items."""
+    """A whole (non-streamed) response: the ``output_text`` parts of its message items.
+
+    A 200 without ``output`` (``{}`` from a proxy or a broken gateway) has no answer
+    shape: it is a failure that falls over, not an empty answer."""
+    if data.get("output") is None:
+        raise ProviderUnavailableError(f"{name}: reply has no output", provider=name)
     texts, refusals = [], []
     for item in _list(name, data, "output"):
         if not isinstance(item, dict) or item.get("type", "message") != "message":

@@ -55,7 +55,9 @@ class ModelCatalog:
             fresh = self.store.fresh(name)
             if fresh is not None:
                 return fresh
-        models = model_infos(await self.host.provider(name).list_models())
+        from ollama_cli.router.deadline import bounded_list  # the router imports this module
+
+        models = model_infos(await bounded_list(self.host.provider(name)))
         entry = self.store.entry(name)
         # A replacement is forgotten once its original is served again (e.g. pulled).
         for original in [k for k in entry.healed if (m := find(models, k)) and usable(m)]:

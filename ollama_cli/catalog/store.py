@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ollama_cli.private import write_private
 from providers.types import ModelInfo
 
 #: How long a fetched listing is trusted (``models list --refresh`` ignores it).
@@ -107,14 +106,7 @@ def _safe(provider: str) -> str:
 
 
 def _write_atomic(path: Path, data: dict[str, Any]) -> None:
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-        os.replace(tmp, path)
-    except OSError:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    """Replace ``path`` atomically, 0600 in a 0700 folder (``ollama_cli.private``); a
+    failure (full disk) leaves the old cache: it is an optimisation, never a failure."""
+    with contextlib.suppress(OSError):
+        write_private(path, json.dumps(data))

@@ -85,8 +85,7 @@ def report(
     if turn.json:
         data = result.to_dict()
         data["conversation_id"] = conversation.id
-        json.dump(data, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(app.redact(json.dumps(data, ensure_ascii=False)) + "\n")
         sys.stdout.flush()
     if failed or turn.verbose:
         for attempt in result.attempts:

@@ -55,16 +55,16 @@ def run_path(app: App) -> int:
 def run_show(app: App) -> int:
     """The settings in force, redacted once (``shown``): as TOML, or with ``--json`` as JSON."""
     data = shown(app)
-    if app.args.json:
-        json.dump(data, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        sys.stdout.write(as_toml(data))
+    text = json.dumps(data, indent=2) + "\n" if app.args.json else as_toml(data)
+    sys.stdout.write(app.redact(text))  # the one redaction boundary, for what shown missed
     return 0
 
 
 def shown(app: App) -> dict[str, Any]:
-    """What ``config show`` prints, in either form: keys only as "set"/"not set"."""
+    """What ``config show`` prints, in either form: keys only as "set"/"not set", every
+    URL-valued setting without its credentials (``safe_url``)."""
+    from ollama_cli.redact import safe_url
+
     config = app.config
     return {
         "path": str(config.path) if config.path else None,
@@ -77,12 +77,14 @@ def shown(app: App) -> dict[str, Any]:
                 "type": p.type,
                 "enabled": p.enabled,
                 "default_model": p.default_model,
-                "base_url": _without_credentials(p.base_url),
+                "base_url": safe_url(p.base_url),
                 "api_key_env": p.key_env,
                 "api_key": "set" if p.resolve_key(app.environ) else "not set",
                 "timeout": p.timeout,
                 "connect_timeout": p.connect_timeout,
-                **dict(p.options),
+                "proxy": safe_url(p.proxy),
+                "trust_env": p.trust_env,
+                **{k: safe_url(v) if isinstance(v, str) else v for k, v in p.options.items()},
             }
             for name, p in config.providers.items()
         },
@@ -125,16 +127,3 @@ def run_init(app: App) -> int:
     target.chmod(0o600)
     print(f"wrote {target}")
     return 0
-
-
-def _without_credentials(url: str | None) -> str | None:
-    """``https://user:secret@host/v1`` → ``https://***@host/v1``: never print a password."""
-    if not url or "@" not in url:
-        return url
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if not parts.username and not parts.password:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"***@{host}"))

@@ -66,7 +66,7 @@ def store_for(app: App) -> HistoryStore:
 
     if not app.config.history_enabled:
         raise UsageError("history is turned off (history.enabled = false in config)")
-    store = open_store(app)
+    store = open_store(app, reading=True)
     if store is None:
         raise UsageError("history is not available (see the warning above)")
     return store

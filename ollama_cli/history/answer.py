@@ -34,6 +34,7 @@ class AnswerRecorder:
         model: str | None,
         flush_interval: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
+        message_id: int | None = None,
     ) -> None:
         self._store = store
         self._conversation_id = conversation_id
@@ -42,8 +43,8 @@ class AnswerRecorder:
         self._interval = flush_interval
         self._clock = clock
         self._parts: list[str] = []
-        self._message_id: int | None = None
-        self._flushed_at = 0.0
+        self._message_id = message_id  # a row reserved by add_question, if any
+        self._flushed_at = -float("inf")  # the first text is written at once
 
     @property
     def message_id(self) -> int | None:

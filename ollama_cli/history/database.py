@@ -20,7 +20,7 @@ from ollama_cli.history.records import (
     SupportsToDict,
     default_title,
 )
-from ollama_cli.history.schema import open_database
+from ollama_cli.history.schema import BUSY_TIMEOUT_S, open_database
 
 Attempts = Iterable[Mapping[str, Any] | SupportsToDict]
 T = TypeVar("T")
@@ -30,16 +30,38 @@ class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
+        self._inode: tuple[int, int] | None = None
 
     def connection(self) -> sqlite3.Connection:
+        """The open connection; reopened (creating the file again) if the database was
+        deleted or replaced since, so a REPL's later turns do not vanish with the old file."""
+        if self._conn is not None and self._file_changed():
+            self.close()
         if self._conn is None:
             self._conn = open_database(self.path)
+            self._inode = _inode(self.path)
         return self._conn
+
+    def _file_changed(self) -> bool:
+        return _inode(self.path) != self._inode
 
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+    @contextmanager
+    def busy_timeout(self, seconds: float | None) -> Iterator[None]:
+        """Wait ``seconds`` (None: the usual ``BUSY_TIMEOUT_S``) for the write lock inside."""
+        if seconds is None:
+            yield
+            return
+        conn = self.connection()
+        conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000):d}")
+        try:
+            yield
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000):d}")
 
     def failure(self, exc: sqlite3.Error) -> HistoryError:
         return HistoryError(f"history database {self.path}: {exc}")
@@ -76,6 +98,14 @@ class Database:
             if isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError):
                 raise self.failure(exc) from None
             raise
+
+
+def _inode(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def insert_message(

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from ollama_cli.history.records import HistoryError
+from ollama_cli.private import private_dir, touch_private
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -113,6 +114,13 @@ def open_database(
     if not existed:
         _make_parent(path)
     try:
+        # SQLite gives the -wal and -shm files the database's mode: 0600 for all three.
+        touch_private(path)
+    except OSError as exc:
+        raise HistoryError(
+            f"cannot create history database {path} ({exc.strerror or exc}); {NO_HISTORY}"
+        ) from None
+    try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     except sqlite3.Error as exc:
         raise HistoryError(f"cannot open history database {path} ({exc}); {NO_HISTORY}") from exc
@@ -156,7 +164,7 @@ def _check_file(path: Path) -> bool:
 
 def _make_parent(path: Path) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent, tighten=True)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise HistoryError(

@@ -38,6 +38,7 @@ from ollama_cli.history.records import (
     StoredMessage,
     new_id,
 )
+from ollama_cli.history.recovery import RecoveryJournal, journal_path
 from ollama_cli.history.usage import UsageRow, usage_rows
 from providers.types import Attachment
 
@@ -49,14 +50,42 @@ class HistoryStore:
     number of processes may use the same file at once.
     """
 
-    def __init__(self, path: Path, *, ids: Callable[[], str] = new_id) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        ids: Callable[[], str] = new_id,
+        redact: Callable[[str], str] = str,
+    ) -> None:
         self.path = path
         self._new_id = ids
         self._db = Database(path)
+        #: Applied to every text and trace written (the app's one redaction boundary).
+        self.redact = redact
 
     def open(self) -> None:
         """Open now rather than on first use, e.g. to turn a ``HistoryError`` into a warning."""
         self._db.connection()
+
+    @property
+    def journal(self) -> RecoveryJournal:
+        """Where turns the database refused wait for the next run (``recovery.py``)."""
+        return RecoveryJournal(journal_path(self.path), self.redact)
+
+    def replay_pending(self, *, wait: bool = True) -> tuple[int, int]:
+        """Add the journal's turns; returns (turns added, unreadable lines dropped).
+
+        ``wait=False`` gives up at once if another process holds the write lock (the
+        turns stay in the journal). Never raises: the journal is kept for next time.
+        """
+        journal = self.journal
+        if not journal.pending():
+            return 0, 0
+        try:
+            with self._db.busy_timeout(None if wait else 0.0):
+                return journal.replay(self._db.transaction)
+        except (HistoryError, OSError):
+            return 0, 0
 
     def close(self) -> None:
         self._db.close()
@@ -109,11 +138,24 @@ class HistoryStore:
             provider, model, finish_reason, input_tokens, output_tokens, latency_ms, attempts,
             interrupted,
         )  # fmt: skip
-        columns = {"provider": provider, "model": model, **meta.columns()}
+        columns = {"provider": provider, "model": model, **self._columns(meta)}
         with self._db.transaction() as conn:
-            message_id = insert_message(conn, conversation_id, role, text, columns)
+            message_id = insert_message(conn, conversation_id, role, self.redact(text), columns)
             stored_parts.insert(conn, message_id, attachments)
             return message_id
+
+    def add_question(
+        self, conversation_id: str, text: str, attachments: Sequence[Attachment] = ()
+    ) -> int:
+        """Store a question (and its attachments) and reserve its answer's row right after
+        it, in one transaction; returns the answer row's id (flagged interrupted, empty,
+        until ``finish_answer``). Two processes continuing one conversation at once thus
+        never interleave: each answer sits at its question's ``seq + 1``."""
+        reserved = {"provider": None, "model": None, "interrupted": 1}
+        with self._db.transaction() as conn:
+            question = insert_message(conn, conversation_id, "user", self.redact(text), {})
+            stored_parts.insert(conn, question, attachments)
+            return insert_message(conn, conversation_id, "assistant", "", reserved)
 
     def begin_answer(
         self, conversation_id: str, text: str = "", *, provider: str | None, model: str | None
@@ -125,7 +167,7 @@ class HistoryStore:
         """
         meta = {"provider": provider, "model": model, "interrupted": 1}
         with self._db.transaction() as conn:
-            return insert_message(conn, conversation_id, "assistant", text, meta)
+            return insert_message(conn, conversation_id, "assistant", self.redact(text), meta)
 
     def update_answer(
         self, message_id: int, text: str, *, provider: str | None = None, model: str | None = None
@@ -136,14 +178,14 @@ class HistoryStore:
             conn.execute(
                 "UPDATE messages SET text = ?, provider = coalesce(?, provider),"
                 " model = coalesce(?, model) WHERE id = ?",
-                (text, provider, model, message_id),
+                (self.redact(text), provider, model, message_id),
             )
 
     def finish_answer(self, message_id: int, text: str, meta: AnswerMeta) -> None:
         """Store a streamed answer's final text and metadata; clear the flag unless
         ``meta.interrupted`` (Ctrl-C, or a failure after the first token)."""
         provider, model = meta.provider, meta.model
-        columns = {"text": text, **meta.columns()}
+        columns = {"text": self.redact(text), **self._columns(meta)}
         sets = ", ".join(f"{column} = ?" for column in columns)
         with self._db.transaction() as conn:
             cid = answer_conversation(conn, message_id)
@@ -157,6 +199,13 @@ class HistoryStore:
             ).fetchone()
             touch_conversation(conn, cid, time.time(), 0, None, row["provider"], row["model"])
 
+    def _columns(self, meta: AnswerMeta) -> dict[str, Any]:
+        """``meta``'s columns with the trace redacted (the one redaction boundary)."""
+        columns = meta.columns()
+        if columns["attempts_json"] is not None:
+            columns["attempts_json"] = self.redact(columns["attempts_json"])
+        return columns
+
     def record_answer(
         self,
         conversation_id: str,
@@ -164,10 +213,17 @@ class HistoryStore:
         provider: str | None,
         model: str | None,
         flush_interval: float = 0.5,
+        message_id: int | None = None,
     ) -> AnswerRecorder:
-        """A writer for a streamed answer: see ``AnswerRecorder``."""
+        """A writer for a streamed answer (into ``message_id``, the row ``add_question``
+        reserved, if given): see ``AnswerRecorder``."""
         return AnswerRecorder(
-            self, conversation_id, provider=provider, model=model, flush_interval=flush_interval
+            self,
+            conversation_id,
+            provider=provider,
+            model=model,
+            flush_interval=flush_interval,
+            message_id=message_id,
         )
 
     def usage(self, since: float | None = None, *, by_day: bool = False) -> list[UsageRow]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ollama_cli.conversation import Conversation
+from ollama_cli.private import write_export
 from ollama_cli.repl.slash import EndSession, SlashRegistry
 from ollama_cli.repl.turn import retry
 from ollama_cli.settings import unknown_provider
@@ -261,7 +262,7 @@ async def save(state: ReplState, arg: str) -> None:
         state.say(f"{path} exists; /save {name} --force overwrites it")
         return
     try:
-        path.write_text(conversation_markdown(state.conversation), encoding="utf-8")
+        write_export(path, conversation_markdown(state.conversation))
     except OSError as exc:
         state.say(f"cannot write {path}: {exc.strerror or exc}")
         return

@@ -8,8 +8,18 @@ a broken provider falls over instead of ending in a traceback.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 
+from ollama_cli.router.deadline import (
+    CLOSE_DEADLINE,
+    Abandoned,
+    bounded_chunks,
+    step_deadline,
+    watched_chunks,
+    within,
+)
 from providers.base import BaseProvider
 from providers.errors import ProviderError, ProviderUnavailableError, stream_ended
 from providers.types import ChatRequest, Chunk
@@ -21,17 +31,27 @@ async def provider_chunks(
     """Yield the provider's chunks; raise a taxonomy error if it fails or never finishes."""
     name = provider.name
     finished = False
+    deadline = step_deadline(provider.settings.timeout)
     try:
         if stream and provider.supports_streaming:
             agen = provider.stream(request)
+            stuck = False
             try:
-                async for chunk in agen:
-                    finished = finished or chunk.finish_reason is not None
-                    yield chunk
+                # Plugins get a task per chunk, so one that ignores cancellation can be
+                # abandoned; built-in adapters honour it and get one cheap timer.
+                bound = bounded_chunks if is_plugin(provider) else watched_chunks
+                async with aclosing(bound(agen, deadline, name)) as chunks:
+                    async for chunk in chunks:
+                        finished = finished or chunk.finish_reason is not None
+                        yield chunk
+            except Abandoned as exc:
+                stuck = exc.running  # still inside the provider: closing it would raise
+                raise
             finally:
-                await _aclose(agen)
+                if not stuck:
+                    await _close_quietly(agen, name)
         else:
-            result = await provider.chat(request)
+            result = await within(provider.chat(request), deadline, name, "waiting for the answer")
             yield Chunk(text=result.text)
             yield Chunk(finish_reason=result.finish_reason or "stop", usage=result.usage)
             finished = True
@@ -43,6 +63,18 @@ async def provider_chunks(
         ) from exc
     if not finished:
         raise stream_ended(name)
+
+
+def is_plugin(provider: BaseProvider) -> bool:
+    """Whether ``provider`` comes from an installed package rather than ``providers``."""
+    return not type(provider).__module__.startswith("providers.")
+
+
+async def _close_quietly(agen: AsyncIterator[Chunk], name: str) -> None:
+    """Close the provider's stream within ``CLOSE_DEADLINE``; a failure to close (a step
+    still running inside it after a cancellation) must never mask the real outcome."""
+    with contextlib.suppress(Exception):
+        await within(_aclose(agen), CLOSE_DEADLINE, name, "closing the stream")
 
 
 async def _aclose(agen: AsyncIterator[Chunk]) -> None:

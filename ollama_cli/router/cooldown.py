@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+from ollama_cli.private import open_private, private_dir, write_private
 
 
 @dataclass(frozen=True)
@@ -31,10 +33,16 @@ class CooldownState:
 class CooldownStore:
     """Consecutive failures and cooldown deadlines per provider name."""
 
-    def __init__(self, path: Path | None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        clock: Callable[[], float] = time.time,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
         self.path = path
         self.clock = clock
-        self._states: dict[str, CooldownState] = self._read()
+        self._notify = notify
+        self._states: dict[str, CooldownState] = self._read(report=True)
 
     def remaining(self, name: str, fingerprint: str = "") -> float:
         """Seconds of cooldown left for ``name`` (0 when it may be tried).
@@ -74,7 +82,7 @@ class CooldownStore:
             failures = old.failures + 1
             until = old.until
             if retry_after is not None:
-                until = max(until, self.clock() + retry_after)
+                until = max(until, self.clock() + min(retry_after, MAX_COOLDOWN))
             elif threshold and failures >= threshold:
                 until = max(until, self.clock() + seconds)
             states[name] = CooldownState(failures, until, fingerprint)
@@ -103,19 +111,19 @@ class CooldownStore:
             self._states = states
             self._write(states)
 
-    def _read(self) -> dict[str, CooldownState]:
+    def _read(self, *, report: bool = False) -> dict[str, CooldownState]:
+        """The stored states; a corrupt file or absurd entry is ignored (with a notice the
+        first time): cooldowns are an optimisation, never a reason to fail a run."""
         if self.path is None:
             return {}
         try:
-            raw: Any = json.loads(self.path.read_text(encoding="utf-8"))
-            return {
-                str(k): CooldownState(
-                    int(v["failures"]), float(v["until"]), str(v.get("fingerprint", ""))
-                )
-                for k, v in raw.items()
-            }
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            text = self.path.read_text(encoding="utf-8")
+        except OSError:
             return {}
+        states, problem = parse_states(text, self.clock())
+        if problem and report and self._notify is not None:
+            self._notify(f"warning: ignoring {problem} in {self.path}")
+        return states
 
     def _write(self, states: dict[str, CooldownState]) -> None:
         assert self.path is not None
@@ -125,23 +133,16 @@ class CooldownStore:
             for k, s in states.items()
             if s.failures or s.until > now
         }
-        tmp = None
-        try:
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".cooldowns.", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh)
-            os.replace(tmp, self.path)
-        except OSError:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+        with contextlib.suppress(OSError):  # a full disk: the next run just retries sooner
+            write_private(self.path, json.dumps(data))
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         assert self.path is not None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            lock = open(self.path.with_suffix(".lock"), "a+")  # noqa: SIM115
+            private_dir(self.path.parent, tighten=True)
+            fd = open_private(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT)
+            lock = os.fdopen(fd, "a+")
         except OSError:
             yield
             return
@@ -168,3 +169,33 @@ def _hold(lock: IO[str]) -> None:
             fcntl.flock(lock, fcntl.LOCK_EX)
     except OSError:
         pass
+
+
+#: The longest cooldown a file may hold: a server's Retry-After is capped at an hour, and a
+#: configured cooldown_seconds beyond a day is taken as a damaged file, not a wish.
+MAX_COOLDOWN = 3600.0
+MAX_STORED = 86400.0
+
+
+def parse_states(text: str, now: float) -> tuple[dict[str, CooldownState], str | None]:
+    """The states in a cooldowns file, and what was wrong with it (None: nothing)."""
+    try:
+        raw: Any = json.loads(text)
+    except ValueError:
+        return {}, "a corrupt cooldowns file"
+    if not isinstance(raw, dict):
+        return {}, "a corrupt cooldowns file"
+    states: dict[str, CooldownState] = {}
+    problem = None
+    for name, value in raw.items():
+        try:
+            failures, until = int(value["failures"]), float(value["until"])
+            fingerprint = str(value.get("fingerprint", ""))
+        except (TypeError, KeyError, ValueError, OverflowError, AttributeError):
+            problem = f"a corrupt entry for {name!r}"
+            continue
+        if failures < 0 or not math.isfinite(until) or until > now + MAX_STORED:
+            problem = f"an absurd cooldown for {name!r}"
+            continue
+        states[str(name)] = CooldownState(failures, until, fingerprint)
+    return states, problem

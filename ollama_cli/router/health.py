@@ -7,6 +7,7 @@ import time
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from ollama_cli.router.deadline import Abandoned, within
 from providers.errors import ProviderAuthError, ProviderError, ProviderUnavailableError
 
 if TYPE_CHECKING:
@@ -86,8 +87,8 @@ async def check_one(router: ProviderRouter, name: str, timeout: float) -> Health
         return report("error", _detail(exc, name))
     started = time.perf_counter()
     try:
-        health = await asyncio.wait_for(provider.health_check(), timeout)
-    except TimeoutError:
+        health = await within(provider.health_check(), timeout, name, "health check")
+    except Abandoned:
         return report("unreachable", f"no answer within {timeout:g} s", _ms(started))
     except ProviderAuthError as exc:
         return report("auth_failed", _detail(exc, name), _ms(started))

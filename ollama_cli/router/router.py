@@ -19,6 +19,7 @@ from ollama_cli.catalog import CatalogStore, ModelCatalog
 from ollama_cli.config import Config, ProviderConfig, RouterSettings
 from ollama_cli.router.capability import needs_of, too_long, unreadable
 from ollama_cli.router.cooldown import CooldownStore
+from ollama_cli.router.deadline import CLOSE_DEADLINE, within
 from ollama_cli.router.types import RouteRequest, RouteResult, UnknownProviderError
 from ollama_cli.router.walk import ChainWalk, Notify, Step
 from ollama_cli.settings import unknown_provider
@@ -237,9 +238,9 @@ class ProviderRouter:
     async def aclose(self) -> None:
         providers, self._providers = list(self._providers.values()), {}
         for provider in providers:
-            # Closing must never mask the real outcome.
+            # Closing must never mask the real outcome, nor hang (a plugin's close).
             with contextlib.suppress(Exception):
-                await provider.close()
+                await within(provider.close(), CLOSE_DEADLINE, provider.name, "closing")
 
 
 class RoutedStream:

@@ -1,5 +1,5 @@
-"""Ctrl-C (SIGINT) and SIGTERM while ``complete`` waits: on the connection, mid-stream, in a
-retry's sleep and during a hedge. The process must exit 130 / 143 at once (before whatever
+"""Ctrl-C (SIGINT), SIGTERM and SIGHUP while ``complete`` waits: on the connection, mid-stream, in a
+retry's sleep and during a hedge. The process must exit 130 / 143 / 129 at once (before whatever
 it waited on could end by itself: every wait here lasts WAIT_S or, for the stream, longer
 than the whole test), close its connections (the server sees them go), keep the earlier
 turn in history, and store a partial answer marked interrupted.
@@ -27,7 +27,12 @@ from tests.faults import finish, run_cli, start_cli, toml_config
 from tests.wire.loopback import Reply, Stall
 from tests.wire.ollama import OllamaWire, error_reply
 
-SIGNALS = {"SIGINT": (signal.SIGINT, 130), "SIGTERM": (signal.SIGTERM, 143)}
+#: SIGHUP (the terminal closed) is handled like SIGTERM, with its conventional 128 + 1.
+SIGNALS = {
+    "SIGINT": (signal.SIGINT, 130),
+    "SIGTERM": (signal.SIGTERM, 143),
+    "SIGHUP": (signal.SIGHUP, 129),
+}
 WAIT_S = 30.0  # the providers' timeout and the Retry-After: what only the signal may cut short
 
 
