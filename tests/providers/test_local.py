@@ -405,4 +405,4 @@ async def test_the_catalog_entry_carries_n_ctx_without_loading_the_model() -> No
     p = provider(n_ctx=4096, model_path="/nonexistent/model.gguf")
     (entry,) = await p.list_models()
     assert (entry.id, entry.context_window, entry.lifecycle) == ("model", 4096, "active")
-    assert entry.sampling_params == {"temperature", "top_p", "top_k"}
+    assert entry.sampling_params == frozenset({"temperature", "top_p", "top_k"})
