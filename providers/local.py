@@ -131,7 +131,17 @@ class LocalProvider(BaseProvider):
         return Health(models=1, detail=f"{self.model_name} (n_ctx {model.n_ctx})")
 
     async def list_models(self) -> list[ModelInfo]:
-        return [ModelInfo(id=self.model_name)]
+        """The one model this provider runs, with the context it runs it with (``n_ctx``),
+        known without loading the file; llama.cpp takes every sampling parameter."""
+        n_ctx = int(self.settings.options.get("n_ctx") or DEFAULT_N_CTX)
+        return [
+            ModelInfo(
+                id=self.model_name,
+                lifecycle="active",
+                context_window=n_ctx,
+                sampling_params=frozenset({"temperature", "top_p", "top_k"}),
+            )
+        ]
 
     def _check_model(self, model: str) -> None:
         served = {self.model_name, self.settings.default_model}

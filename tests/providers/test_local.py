@@ -399,3 +399,10 @@ async def test_errors_are_taxonomy_errors_with_the_provider_name(tmp_path: Path)
     assert err.value.provider == "local"
     assert str(err.value).startswith("local: ")
     await p.close()
+
+
+async def test_the_catalog_entry_carries_n_ctx_without_loading_the_model() -> None:
+    p = provider(n_ctx=4096, model_path="/nonexistent/model.gguf")
+    (entry,) = await p.list_models()
+    assert (entry.id, entry.context_window, entry.lifecycle) == ("model", 4096, "active")
+    assert entry.sampling_params == frozenset({"temperature", "top_p", "top_k"})
