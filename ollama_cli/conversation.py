@@ -110,6 +110,13 @@ class Conversation:
         tail = (Message("user", prompt, parts),) if prompt is not None else ()
         return (*head, *self.messages, *tail)
 
+    def set_system(self, system: str | None) -> None:
+        """Change the system prompt, stored at once when the conversation already is (a
+        new one stores it with its first message)."""
+        self.system = system
+        if self.store is not None and self.id is not None:
+            self.store.set_system_prompt(self.id, system)
+
     def add_user(self, prompt: str, parts: tuple[Attachment, ...] = ()) -> None:
         """Send ``prompt``: in the context now, and stored (or journaled: ``TurnWriter``)."""
         self.messages.append(Message("user", prompt, parts))

@@ -297,6 +297,16 @@ class HistoryStore:
                 raise HistoryError(f"no conversation {conversation_id!r}")
             stored_parts.delete_orphans(conn)
 
+    def set_system_prompt(self, conversation_id: str, system_prompt: str | None) -> None:
+        """``/system`` mid-conversation: what ``/load`` and ``--continue`` restore."""
+        with self._db.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE conversations SET system_prompt = ? WHERE id = ?",
+                (system_prompt, conversation_id),
+            )
+            if cur.rowcount == 0:
+                raise HistoryError(f"no conversation {conversation_id!r}")
+
     def last_provider_model(self, conversation_id: str) -> tuple[str, str | None] | None:
         """Who answered last, so a continued conversation can start there."""
         summary = self.conversation_summary(conversation_id)

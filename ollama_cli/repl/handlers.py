@@ -142,12 +142,15 @@ async def system_prompt(state: ReplState, arg: str) -> None:
     conversation = state.conversation
     if not arg:
         state.say(f"system: {conversation.system}" if conversation.system else "no system prompt")
-    elif arg == "clear":
-        conversation.system = None
-        state.say("system prompt cleared", dim=True)
-    else:
-        conversation.system = arg
-        state.say("system prompt set", dim=True)
+        return
+    from ollama_cli.history import HistoryError
+
+    try:
+        conversation.set_system(None if arg == "clear" else arg)
+    except HistoryError as exc:  # set for this session; storing it failed
+        state.say(f"system prompt set for this session only: {exc}")
+        return
+    state.say("system prompt cleared" if arg == "clear" else "system prompt set", dim=True)
 
 
 @COMMANDS.command(

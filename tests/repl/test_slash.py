@@ -237,3 +237,14 @@ async def test_models_honours_its_provider_argument(refused_url: str) -> None:
     assert "* llama3.2:latest  (current, default)\n  qwen3:8b\n" in out
     assert "cannot connect" not in out
     assert "unknown provider 'bakup' (known: " in out and "; did you mean backup?" in out
+
+
+async def test_system_mid_conversation_is_stored_and_restored_by_continue() -> None:
+    with OllamaWire() as wire:
+        wire.answer(["first"]).answer(["second"])
+        only_ollama(wire.url)
+        await drive(make_state(), f"hello\r/system answer in French\r{CTRL_D}")
+        state = make_state("-c")
+        out = await drive(state, f"/system\rand now?\r{CTRL_D}")
+    assert "system: answer in French" in out
+    assert wire.chat_bodies()[1]["messages"][0] == {"role": "system", "content": "answer in French"}
