@@ -19,7 +19,9 @@ from ollama_cli.paths import AppPaths, app_paths
 if TYPE_CHECKING:
     from ollama_cli.config import Config
     from ollama_cli.history import HistoryStore
+    from ollama_cli.options import TurnOptions
     from ollama_cli.router import ProviderRouter
+    from ollama_cli.settings import Role
 
 EXIT_OK = 0
 EXIT_NO_ANSWER = 1
@@ -99,6 +101,37 @@ class App:
         from ollama_cli.history import HistoryStore
 
         return HistoryStore(self.paths.history_db)
+
+    def role(self, name: str) -> Role:
+        """The role ``name`` (``-r NAME``); an unknown one is a usage error naming the known."""
+        role = self.find_role(name)
+        if role is None:
+            from ollama_cli.roles import unknown_role
+
+            raise UsageError(unknown_role(self.config, self.paths.config_dir, name))
+        return role
+
+    def find_role(self, name: str) -> Role | None:
+        """The role ``name`` from the config or its file; a broken file is a usage error."""
+        from ollama_cli.roles import find_role
+        from ollama_cli.settings import ConfigError
+
+        try:
+            return find_role(self.config, self.paths.config_dir, name)
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+
+    def turn(self) -> TurnOptions:
+        """The turn's flags (``chat``, ``complete``) with ``-m``'s alias or ``provider/model``
+        expanded into the provider and model it names (``ollama_cli.targets``)."""
+        from dataclasses import replace
+
+        from ollama_cli.options import TurnOptions
+        from ollama_cli.targets import split_target
+
+        turn = TurnOptions.build(self.options, self.args)
+        provider, model = split_target(self.config, turn.provider, turn.model)
+        return replace(turn, provider=provider, model=model)
 
     def check_provider_flag(self) -> None:
         """Fail early (exit 2) on ``-p`` naming an unknown provider or an empty ``-m``."""

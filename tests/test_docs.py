@@ -25,6 +25,7 @@ from ollama_cli.commands.completion_script import walk
 from ollama_cli.config import (
     HISTORY_KEYS,
     PROVIDER_KEYS,
+    ROLE_KEYS,
     ROUTER_KEYS,
     RouterSettings,
     load_config,
@@ -136,6 +137,9 @@ def test_every_config_key_is_in_the_example_file() -> None:
     types = example_types()
     assert set(ROUTER_KEYS) <= found["router"], set(ROUTER_KEYS) - found["router"]
     assert set(HISTORY_KEYS) <= found["history"], set(HISTORY_KEYS) - found["history"]
+    in_roles = set().union(*(k for s, k in found.items() if s.startswith("roles.")))
+    assert set(ROLE_KEYS) <= in_roles, set(ROLE_KEYS) - in_roles
+    assert "aliases" in found
     provider_sections = {s: keys for s, keys in found.items() if s.startswith("providers.")}
     in_providers = set().union(*provider_sections.values())
     # A common key may instead be named in the comment listing what every provider accepts.
@@ -154,6 +158,10 @@ def test_every_key_in_the_example_file_is_real() -> None:
             allowed = set(ROUTER_KEYS)
         elif section == "history":
             allowed = set(HISTORY_KEYS)
+        elif section == "aliases":
+            continue  # any name is an alias
+        elif section.startswith("roles."):
+            allowed = set(ROLE_KEYS)
         else:
             assert section.startswith("providers."), f"unknown section [{section}]"
             allowed = set(PROVIDER_KEYS) | type_keys(types[section])
@@ -176,6 +184,7 @@ def test_every_config_key_is_in_the_reference_and_no_other() -> None:
     assert section_keys(doc, "`[router]`") == set(ROUTER_KEYS)
     assert section_keys(doc, "`[history]`") == set(HISTORY_KEYS)
     assert section_keys(doc, "`[providers.NAME]`") == set(PROVIDER_KEYS)
+    assert section_keys(doc, "`[roles.NAME]`") == set(ROLE_KEYS)
     for type_name in BUILTIN_TYPES:
         if type_keys(type_name):
             assert section_keys(doc, f'`type = "{type_name}"`') == type_keys(type_name)

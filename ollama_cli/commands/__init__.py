@@ -7,7 +7,17 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-COMMANDS = ("chat", "complete", "providers", "models", "history", "config", "completion")
+COMMANDS = (
+    "chat",
+    "complete",
+    "providers",
+    "models",
+    "roles",
+    "keys",
+    "history",
+    "config",
+    "completion",
+)
 
 #: The global flags (``cli.GLOBAL_FLAGS``) each command takes after its name; the rest take
 #: only ``NARROW_GLOBAL_FLAGS``, so ``--help`` never lists a flag that does nothing there.
@@ -29,9 +39,17 @@ def examples(*lines: str) -> dict[str, Any]:
 
 
 def add_conversation_options(p: argparse.ArgumentParser) -> None:
-    """The flags ``chat`` and ``complete`` share: system prompt, rendering, history, files."""
+    """The flags ``chat`` and ``complete`` share: system prompt, role, rendering, history, files."""
     p.add_argument("-s", "--system", metavar="TEXT", help="system prompt")
+    p.add_argument(
+        "-r", "--role", metavar="NAME",
+        help="use role NAME: its system prompt, provider, model (ollama-cli roles list)",
+    )  # fmt: skip
     p.add_argument("--raw", action="store_true", help="never render markdown")
+    p.add_argument(
+        "--show-reasoning", action="store_true",
+        help="show the model's reasoning (dimmed); by default only 'thought for N s'",
+    )  # fmt: skip
     p.add_argument(
         "-c", "--continue", dest="cont", action="store_true",
         help="continue the most recent conversation",

@@ -49,7 +49,6 @@ def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
 def run(app: App) -> int:
     from ollama_cli.app import UsageError, run_async
     from ollama_cli.commands.complete_turn import run_turn
-    from ollama_cli.options import TurnOptions
 
     files = app.args.files
     prompt = read_prompt(app, stdin_attached="-" in files)
@@ -58,7 +57,7 @@ def run(app: App) -> int:
             'nothing to answer: give a prompt, e.g. ollama-cli complete "hello", or pipe text in'
         )
     app.check_provider_flag()
-    return run_async(run_turn(app, TurnOptions.build(app.options, app.args), prompt))
+    return run_async(run_turn(app, app.turn(), prompt))
 
 
 def read_prompt(app: App, *, stdin_attached: bool = False) -> str:

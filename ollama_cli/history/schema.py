@@ -80,6 +80,10 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )""",
         "CREATE INDEX message_attachments_by_sha256 ON message_attachments (sha256)",
     ),
+    # 3: the role (``-r NAME``) a conversation was held in.
+    ("ALTER TABLE conversations ADD COLUMN role TEXT",),
+    # 4: an answer's reasoning (thinking), kept apart from its text.
+    ("ALTER TABLE messages ADD COLUMN reasoning TEXT",),
 ]
 
 

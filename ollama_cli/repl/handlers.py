@@ -66,9 +66,12 @@ async def choose_model(state: ReplState, arg: str) -> None:
         name, model = state.target()
         state.say(f"model: {model} (provider {name}); /models lists them")
         return
-    state.choose(model=arg)
-    name, _ = state.target()
-    state.say(f"model: {arg} (provider {name})", dim=True)
+    from ollama_cli.targets import split_target
+
+    provider, picked = split_target(state.app.config, None, arg)
+    state.choose(provider=provider, model=picked)
+    name, chosen = state.target()
+    state.say(f"model: {chosen} (provider {name})", dim=True)
 
 
 @COMMANDS.command("models", "list the models of the current provider")
@@ -162,6 +165,50 @@ async def attach_files(state: ReplState, arg: str) -> None:
         state.say(f"attached {line} (sent with your next message)", dim=True)
 
 
+@COMMANDS.command(
+    "role", "use a role from now on (or: /role clear)", args="[NAME|clear]", complete="role"
+)
+async def use_role(state: ReplState, arg: str) -> None:
+    from ollama_cli.app import UsageError
+    from ollama_cli.roles import unknown_role
+
+    app, conversation = state.app, state.conversation
+    if not arg:
+        role = conversation.role
+        state.say(f"role: {role.name}" if role else "no role (/role NAME; ollama-cli roles list)")
+        return
+    if arg == "clear":
+        conversation.use_role(None)
+        state.say("role cleared (no system prompt)", dim=True)
+        return
+    try:
+        role = app.find_role(arg)
+    except UsageError as exc:
+        state.say(str(exc))
+        return
+    if role is None:
+        state.say(unknown_role(app.config, app.paths.config_dir, arg))
+        return
+    conversation.use_role(role)
+    if role.provider or role.model:
+        state.choose(role.provider, role.model)  # expanded when the role was read
+    name, model = state.target()
+    state.say(f"role: {role.name} ({name} · {model})", dim=True)
+
+
+@COMMANDS.command(
+    "reasoning", "show the model's reasoning (dimmed) or only 'thought for N s'", args="[on|off]"
+)
+async def reasoning(state: ReplState, arg: str) -> None:
+    if arg not in ("", "on", "off"):
+        state.say("usage: /reasoning on|off")
+        return
+    if arg:
+        state.show_reasoning = arg == "on"
+    shown = "shown (dimmed)" if state.show_reasoning else "hidden ('thought for N s' only)"
+    state.say(f"reasoning: {shown}", dim=bool(arg))
+
+
 @COMMANDS.command("retry", "answer the last message again", args="[PROVIDER]", complete="provider")
 async def retry_last(state: ReplState, arg: str) -> None:
     providers = state.app.config.providers
@@ -174,7 +221,7 @@ async def retry_last(state: ReplState, arg: str) -> None:
 @COMMANDS.command("clear", "start a new conversation", aliases=("new",))
 async def clear(state: ReplState, arg: str) -> None:
     old = state.conversation
-    state.conversation = Conversation(old.store, system=old.system)
+    state.conversation = Conversation(old.store, system=old.system, role=old.role)
     state.last = state.fallback = state.unanswered = None
     state.say("new conversation", dim=True)
 

@@ -64,6 +64,7 @@ class ReplState:
     provider: str | None = None  # -p or /provider; None = the chain's order
     model: str | None = None  # -m or /model; None = the provider's default
     raw: bool = False
+    show_reasoning: bool = False  # --show-reasoning or /reasoning on
     out: TextIO = field(default_factory=lambda: sys.stdout)
     color: bool = True
     last: LastAnswer | None = None
@@ -83,12 +84,25 @@ class ReplState:
         conversation = Conversation.open(app, turn)
         provider, model = turn.provider, turn.model
         last = conversation.last_provider
-        if provider is None and model is None and last in app.config.providers:
+        role = conversation.role
+        if provider is None and model is None and role and (role.provider or role.model):
+            provider, model = role.provider, role.model  # expanded when the role was read
+        elif provider is None and model is None and last in app.config.providers:
             # Continue with whoever answered last, as `complete --continue` does.
             provider, model = last, conversation.last_model
         out = sys.stdout if out is None else out
         color = out.isatty() and "NO_COLOR" not in app.environ
-        return cls(app, turn, conversation, provider, model, raw=turn.raw, out=out, color=color)
+        return cls(
+            app,
+            turn,
+            conversation,
+            provider,
+            model,
+            raw=turn.raw,
+            show_reasoning=turn.show_reasoning,
+            out=out,
+            color=color,
+        )
 
     @property
     def router(self) -> ProviderRouter:

@@ -32,7 +32,7 @@ async def provider_chunks(
                 await _aclose(agen)
         else:
             result = await provider.chat(request)
-            yield Chunk(text=result.text)
+            yield Chunk(text=result.text, reasoning=result.reasoning)
             yield Chunk(finish_reason=result.finish_reason or "stop", usage=result.usage)
             finished = True
     except ProviderError:

@@ -40,6 +40,8 @@ class RouteResult:
     error: str | None = None
     #: Request parameters left out because the model does not take them (``temperature``).
     dropped_params: list[str] = field(default_factory=list)
+    #: The answering attempt's thinking, kept apart from ``text`` (see ``providers.Chunk``).
+    reasoning: str = ""
 
     @property
     def ok(self) -> bool:
@@ -56,6 +58,8 @@ class RouteResult:
                 "output_tokens": self.usage.output_tokens,
             },
         }
+        if self.reasoning:
+            data["reasoning"] = self.reasoning
         if self.interrupted:
             data["interrupted"] = True
         if self.dropped_params:

@@ -1,0 +1,69 @@
+"""Composing text in the user's editor: ``complete --edit`` and ``roles edit``.
+
+The editor is ``$VISUAL``, else ``$EDITOR`` (both may carry arguments: ``code -w``), else the
+first of ``editor``, ``nano``, ``vi`` on the PATH — the order prompt-toolkit uses for the
+REPL's ``/edit`` and Ctrl-X Ctrl-E, so all three open the same editor. An editor that exits
+with an error, or a file left as it was (closed without saving), yields None: nothing is
+sent, nothing is stored.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+FALLBACKS = ("editor", "nano", "vi")
+
+
+class EditorError(Exception):
+    """No editor could be started (one line naming what was tried)."""
+
+
+def editor_command(environ: Mapping[str, str]) -> list[str]:
+    for var in ("VISUAL", "EDITOR"):
+        value = environ.get(var, "").strip()
+        if value:
+            return shlex.split(value)
+    for name in FALLBACKS:
+        found = shutil.which(name, path=environ.get("PATH"))
+        if found:
+            return [found]
+    raise EditorError("no editor found: set VISUAL or EDITOR (e.g. export EDITOR=nano)")
+
+
+def edit_file(path: Path, environ: Mapping[str, str]) -> bool:
+    """Open ``path`` in the editor; True when the editor saved a change to it."""
+    before = _snapshot(path)
+    command = editor_command(environ)
+    try:
+        status = subprocess.call([*command, str(path)], env=dict(environ))
+    except OSError as exc:
+        raise EditorError(f"cannot start editor {command[0]!r} ({exc.strerror or exc})") from None
+    return status == 0 and _snapshot(path) != before
+
+
+def edit_text(initial: str, environ: Mapping[str, str], suffix: str = ".md") -> str | None:
+    """``initial`` edited in a temporary file; None when the editor saved nothing."""
+    fd, name = tempfile.mkstemp(prefix="ollama-cli-", suffix=suffix)
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(initial)
+        if not edit_file(path, environ):
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _snapshot(path: Path) -> tuple[int, int, bytes] | None:
+    try:
+        stat = path.stat()
+        return stat.st_mtime_ns, stat.st_size, path.read_bytes()
+    except OSError:
+        return None
