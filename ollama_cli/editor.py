@@ -9,13 +9,16 @@ sent, nothing is stored.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import IO, Any
 
 FALLBACKS = ("editor", "nano", "vi")
 
@@ -40,11 +43,31 @@ def edit_file(path: Path, environ: Mapping[str, str]) -> bool:
     """Open ``path`` in the editor; True when the editor saved a change to it."""
     before = _snapshot(path)
     command = editor_command(environ)
-    try:
-        status = subprocess.call([*command, str(path)], env=dict(environ))
-    except OSError as exc:
-        raise EditorError(f"cannot start editor {command[0]!r} ({exc.strerror or exc})") from None
+    with _terminal() as tty:
+        try:
+            status = subprocess.call(
+                [*command, str(path)], env=dict(environ), stdin=tty, stdout=tty
+            )
+        except OSError as exc:
+            reason = exc.strerror or exc
+            raise EditorError(f"cannot start editor {command[0]!r} ({reason})") from None
     return status == 0 and _snapshot(path) != before
+
+
+@contextlib.contextmanager
+def _terminal() -> Iterator[IO[Any] | None]:
+    """The terminal for the editor when stdin or stdout is a pipe (``git diff | complete
+    --edit``); None (inherit) when both are the terminal or there is none to open."""
+    if sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty():
+        yield None
+        return
+    try:
+        tty = open("/dev/tty", "r+b", buffering=0)  # noqa: SIM115 - closed below
+    except OSError:
+        yield None
+        return
+    with tty:
+        yield tty
 
 
 def edit_text(initial: str, environ: Mapping[str, str], suffix: str = ".md") -> str | None:

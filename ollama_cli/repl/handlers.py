@@ -209,6 +209,59 @@ async def reasoning(state: ReplState, arg: str) -> None:
     state.say(f"reasoning: {shown}", dim=bool(arg))
 
 
+@COMMANDS.command(
+    "edit", "compose a message in $VISUAL/$EDITOR (also Ctrl-X Ctrl-E)", args="[TEXT]"
+)
+async def edit_message(state: ReplState, arg: str) -> None:
+    from ollama_cli.editor import EditorError, edit_text
+    from ollama_cli.repl.turn import answer
+
+    try:
+        text = await asyncio.to_thread(edit_text, arg, state.app.environ)
+    except EditorError as exc:
+        state.say(str(exc))
+        return
+    if text is None or not text.strip():
+        state.say("nothing sent (the editor was closed without saving)", dim=True)
+        return
+    message = text.strip("\n")
+    state.say(message)
+    await answer(state, message)
+
+
+@COMMANDS.command(
+    "copy", "copy the last answer (or its N-th code block) to the clipboard", args="[code [N]]"
+)
+async def copy_answer(state: ReplState, arg: str) -> None:
+    from ollama_cli.clipboard import ClipboardError, code_blocks, copy
+
+    last = next(
+        (m.content for m in reversed(state.conversation.messages) if m.role == "assistant"), None
+    )
+    what, _, number = arg.partition(" ")
+    number = number.strip() or "1"
+    if what not in ("", "code") or not number.isdigit() or int(number) < 1:
+        state.say("usage: /copy, or /copy code [N] for the N-th code block")
+        return
+    if last is None:
+        state.say("nothing to copy yet")
+        return
+    text, label = last, "the last answer"
+    if what == "code":
+        blocks = code_blocks(last)
+        if int(number) > len(blocks):
+            plural = "" if len(blocks) == 1 else "s"
+            state.say(f"the last answer has {len(blocks)} code block{plural}")
+            return
+        text, label = blocks[int(number) - 1], f"code block {number}"
+    try:
+        used = copy(text, state.out, state.app.environ)
+    except ClipboardError as exc:
+        state.say(str(exc))
+        return
+    state.say(f"copied {label} ({len(text)} characters, {', '.join(used)})", dim=True)
+
+
 @COMMANDS.command("retry", "answer the last message again", args="[PROVIDER]", complete="provider")
 async def retry_last(state: ReplState, arg: str) -> None:
     providers = state.app.config.providers

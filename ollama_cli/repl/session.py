@@ -82,7 +82,7 @@ def build_session(
         auto_suggest=AutoSuggestFromHistory(),
         completer=ReplCompleter(COMMANDS, sources(state)),
         complete_while_typing=True,
-        key_bindings=key_bindings(),
+        key_bindings=key_bindings(state.app.environ),
         bottom_toolbar=lambda: toolbar_text(state),
         prompt_continuation=CONTINUATION,
         input=input,
