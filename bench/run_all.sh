@@ -41,6 +41,8 @@ run providers_list.py
 run connection_reuse.py
 run history_list.py
 run attach.py
+run catalog_cache.py
+run usage_report.py
 run render_throughput.py
 run repl_startup.py
 run import_costs.py

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ollama_cli.options import TurnOptions
     from ollama_cli.router import ProviderRouter
     from ollama_cli.settings import Role
+    from ollama_cli.usage.budget import Budget
 
 EXIT_OK = 0
 EXIT_NO_ANSWER = 1
@@ -91,7 +92,20 @@ class App:
             notify=self.warn,
             environ=self.environ,
             catalogs=CatalogStore(self.paths.catalogs),
+            budget=self.budget(),
         )
+
+    def budget(self) -> Budget | None:
+        """The spending limits, counting what history says was spent (None when unset)."""
+        settings = self.config.router
+        if settings.daily_budget is None and settings.monthly_budget is None:
+            return None
+        from ollama_cli.usage.budget import Budget
+        from ollama_cli.usage.prices import PriceTable
+        from ollama_cli.usage.report import spend_reader
+
+        prices = PriceTable(self.config.prices)
+        return Budget(settings, prices, spend_reader(self.history, prices, self.config.providers))
 
     @cached_property
     def history(self) -> HistoryStore | None:

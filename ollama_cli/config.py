@@ -28,6 +28,7 @@ from ollama_cli.paths import AppPaths
 from ollama_cli.roles import make_role
 from ollama_cli.settings import (
     HISTORY_KEYS,
+    PRICE_KEYS,
     PROVIDER_KEYS,
     READS,
     ROLE_KEYS,
@@ -39,11 +40,12 @@ from ollama_cli.settings import (
     RouterSettings,
     unknown_provider,
 )
+from ollama_cli.usage.prices import Price
 from providers.builtins import BUILTIN_PROVIDERS, DEFAULT_CHAIN, BuiltinProvider
 from providers.registry import ProviderRegistry
 from providers.spec import ProviderSpec
 
-SECTIONS = ("router", "providers", "history", "aliases", "roles")
+SECTIONS = ("router", "providers", "history", "aliases", "roles", "prices")
 
 
 def find_config(paths: AppPaths, explicit: str | None, environ: Mapping[str, str]) -> Path | None:
@@ -107,6 +109,7 @@ def _build(
         history_enabled=bool(history_table.get("enabled", True)),
         aliases=aliases,
         roles=_roles(table_of(data, "roles", src), src, env, providers, aliases),
+        prices=_prices(table_of(data, "prices", src), src),
     )
 
 
@@ -150,11 +153,38 @@ def _router(table: Mapping[str, Any], src: ConfigSource) -> RouterSettings:
         "hedge_after_ms",
         "max_retry_wait",
         "cooldown_seconds",
+        "daily_budget",
+        "monthly_budget",
     ):
         if key in table:
             check_number(table[key], "router", key, src, minimum=0.0, inclusive=True)
     fields = {k: v for k, v in table.items() if k != "chain"}
+    for key in ("daily_budget", "monthly_budget"):
+        if key in fields:
+            fields[key] = float(fields[key])
     return RouterSettings(chain=tuple(dict.fromkeys(chain)), **fields)
+
+
+def _prices(table: Mapping[str, Any], src: ConfigSource) -> dict[str, Price]:
+    """``[prices."MODEL"]`` tables: a model id or an fnmatch pattern (``"gpt-5*"``)."""
+    prices: dict[str, Price] = {}
+    for model, raw in table.items():
+        where = f"prices.{model}"
+        if not isinstance(raw, dict):
+            raise src.error(where, None, 'must be a table, e.g. [prices."MODEL"] input = 2.0')
+        check_keys(raw, PRICE_KEYS, where, src)
+        for key in ("input", "output"):
+            if key not in raw:
+                raise src.error(where, None, f"missing key {key!r} (USD per million tokens)")
+        for key, value in raw.items():
+            check_number(value, where, key, src, minimum=0.0, inclusive=True)
+        cached = raw.get("cached_input")
+        prices[model] = Price(
+            float(raw["input"]),
+            float(raw["output"]),
+            None if cached is None else float(cached),
+        )
+    return prices
 
 
 def _providers(
@@ -280,6 +310,7 @@ def _with_permission_warning(config: Config, path: Path, data: Mapping[str, Any]
 
 __all__ = [
     "HISTORY_KEYS",
+    "PRICE_KEYS",
     "PROVIDER_KEYS",
     "ROLE_KEYS",
     "ROUTER_KEYS",

@@ -155,16 +155,18 @@ def answer_meta(result: RouteResult, latency_ms: int, interrupted: bool) -> Answ
     """What history keeps about how ``result`` was obtained."""
     from ollama_cli.history import AnswerMeta
 
+    tokens = result.tokens  # None where the provider did not report a count
     return AnswerMeta(
         provider=result.provider,
         model=result.model,
         finish_reason=result.finish_reason,
-        input_tokens=result.usage.input_tokens,
-        output_tokens=result.usage.output_tokens,
+        input_tokens=tokens.input,
+        output_tokens=tokens.output,
         latency_ms=latency_ms,
         attempts=[a.to_dict() for a in result.attempts],
         interrupted=interrupted,
         reasoning=result.reasoning,
+        cached_input_tokens=tokens.cached_input,
     )
 
 

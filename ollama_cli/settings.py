@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ollama_cli.usage.prices import Price
 from providers.base import ProviderSettings
 from providers.builtins import DEFAULT_CHAIN
 
@@ -35,6 +36,8 @@ class RouterSettings:
     resume_interrupted: bool = True
     hedge_after_ms: int = 0
     fallback: bool = True
+    daily_budget: float | None = None  # in the price table's currency; None = no limit
+    monthly_budget: float | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,18 @@ class ProviderConfig:
         found = next((var for var in self.key_envs if environ.get(var)), None)
         return found or self.key_env or "its API key variable"
 
+    def fingerprint(self, environ: Mapping[str, str]) -> str:
+        """A short digest of what reaching this provider depends on — type, address, model,
+        plain options and the key — so a cooldown counted before a config change is over.
+        Only this digest is stored (in the cooldowns file), never the key."""
+        import hashlib
+        import json
+
+        plain = {k: v for k, v in self.options.items() if isinstance(v, str | int | float | bool)}
+        parts = [self.type, self.base_url, self.default_model, plain, self.resolve_key(environ)]
+        digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode())
+        return digest.hexdigest()[:16]
+
     def settings(self, environ: Mapping[str, str]) -> ProviderSettings:
         options = dict(self.options)
         options.setdefault("key_required", self.key_required)
@@ -136,6 +151,7 @@ class Config:
     aliases: Mapping[str, str] = field(default_factory=dict)
     #: ``[roles.NAME]`` tables; role files in the config dir are read by ``ollama_cli.roles``.
     roles: Mapping[str, Role] = field(default_factory=dict)
+    prices: Mapping[str, Price] = field(default_factory=dict)  # [prices."MODEL"]
 
 
 ROUTER_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -147,8 +163,16 @@ ROUTER_KEYS: dict[str, type | tuple[type, ...]] = {
     "resume_interrupted": bool,
     "hedge_after_ms": int,
     "fallback": bool,
+    "daily_budget": (int, float),
+    "monthly_budget": (int, float),
 }
 HISTORY_KEYS: dict[str, type | tuple[type, ...]] = {"enabled": bool}
+#: The keys of one ``[prices."MODEL"]`` table (USD per million tokens).
+PRICE_KEYS: dict[str, type | tuple[type, ...]] = {
+    "input": (int, float),
+    "output": (int, float),
+    "cached_input": (int, float),
+}
 PROVIDER_KEYS: dict[str, type | tuple[type, ...]] = {
     "type": str,
     "enabled": bool,

@@ -115,7 +115,11 @@ def parse_usage(meta: object) -> Usage | None:
     if not isinstance(meta, dict):
         return None
     out = count(meta.get("candidatesTokenCount")) + count(meta.get("thoughtsTokenCount"))
-    return Usage(input_tokens=count(meta.get("promptTokenCount")), output_tokens=out)
+    return Usage(
+        input_tokens=count(meta.get("promptTokenCount")),
+        output_tokens=out,
+        cached_input_tokens=count(meta.get("cachedContentTokenCount")),  # part of the prompt
+    )
 
 
 class Answer:

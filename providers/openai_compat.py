@@ -85,7 +85,8 @@ def chat_usage(data: dict[str, Any]) -> Usage | None:
     usage = data.get("usage")
     if not isinstance(usage, dict):
         return None
-    return Usage(count(usage.get("prompt_tokens")), count(usage.get("completion_tokens")))
+    cached = count(obj(usage.get("prompt_tokens_details")).get("cached_tokens"))
+    return Usage(count(usage.get("prompt_tokens")), count(usage.get("completion_tokens")), cached)
 
 
 def parse_chat_reply(

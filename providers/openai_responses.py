@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from providers.errors import ProviderUnavailableError, stream_ended
 from providers.openai_base import OpenAIBase, StreamState, error_from_payload
-from providers.tolerant import count
+from providers.tolerant import count, obj
 from providers.types import ChatRequest, ChatResult, Chunk, Message, Usage
 
 #: Stream events whose ``delta`` is reasoning (openai 3.57.0 ``types/responses``).
@@ -68,7 +68,8 @@ def responses_usage(response: dict[str, Any]) -> Usage | None:
     usage = response.get("usage")
     if not isinstance(usage, dict):
         return None
-    return Usage(count(usage.get("input_tokens")), count(usage.get("output_tokens")))
+    cached = count(obj(usage.get("input_tokens_details")).get("cached_tokens"))
+    return Usage(count(usage.get("input_tokens")), count(usage.get("output_tokens")), cached)
 
 
 def responses_finish(

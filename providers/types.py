@@ -80,10 +80,15 @@ class Message:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token counts, normalised to input/output for every provider."""
+    """Token counts, normalised to input/output for every provider.
+
+    ``cached_input_tokens`` is the part of ``input_tokens`` the vendor served from its
+    prompt cache (billed at a lower price), where the vendor reports it.
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
+    cached_input_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)

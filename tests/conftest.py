@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,19 @@ KEY_VARS = (
     "OLLAMA_CLI_CONFIG",
     "NO_COLOR",
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give the processes the tests start a terminal's Ctrl-C, however the suite was started.
+
+    A suite run in the background of a non-interactive shell (``cmd &``, as CI runners and
+    scripts do) inherits SIGINT ignored, and every CLI it starts would ignore Ctrl-C too:
+    the tests that press it would fail for a reason no user has. A handler (unlike an
+    ignored signal) is reset to the default by exec, so installing Python's own restores
+    the default in the children.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)

@@ -380,3 +380,16 @@ def test_a_second_codex_turn_is_accepted_by_a_server_that_wants_typed_items(
     assert (first.returncode, second.returncode) == (0, 0), second.stderr
     assert second.stdout.decode().strip() == "turn 2"
     assert len(loopback.requests[-1].json()["input"]) == 3
+
+
+def test_providers_list_shows_a_deprecated_default_with_its_retirement_date(
+    cli_home: Path, loopback: LoopbackServer
+) -> None:
+    RetiringAnthropic(loopback)
+    claude_only(cli_home, loopback.url, "claude-opus-4-5")
+    cli(cli_home, "models", "list", "claude", ANTHROPIC_API_KEY=KEY)  # fills the cache
+    out = cli(cli_home, "providers", "list", "--json", ANTHROPIC_API_KEY=KEY)
+    claude = next(r for r in json.loads(out.stdout) if r["name"] == "claude")
+    assert (claude["lifecycle"], claude["retires_at"]) == ("deprecated", "2027-01-22")
+    table = cli(cli_home, "-v", "providers", "list", ANTHROPIC_API_KEY=KEY, COLUMNS="200")
+    assert "claude-opus-4-5 (deprecated, retires 2027-01-22)" in table.stdout.decode()

@@ -56,3 +56,21 @@ def test_a_fallback_notice_after_two_failures_is_one_line_naming_both(
     assert out.stderr.decode().splitlines() == [
         "ollama unreachable, backup unreachable → third (llama3.2)"
     ]
+
+
+def test_an_answer_cut_at_max_tokens_says_so(cli_home: Path) -> None:
+    with OllamaWire() as wire:
+        wire.answer(["The first", " words"], done_reason="length", eval_count=512)
+        wire.answer(["cut again"], done_reason="length", eval_count=7)
+        wire.answer(["finished"])
+        write_config(
+            cli_home, f'[router]\nchain = ["ollama"]\n[providers.ollama]\nhost = "{wire.url}"\n'
+        )
+        limited = cli(cli_home, "complete", "--max-tokens", "512", "hi")
+        by_default = cli(cli_home, "complete", "hi")
+        whole = cli(cli_home, "complete", "hi")
+    assert limited.stdout == b"The first words\n"
+    assert limited.stderr.decode().splitlines() == ["cut at 512 tokens; --max-tokens to raise"]
+    assert by_default.stderr.decode().splitlines() == ["cut at 7 tokens; --max-tokens to raise"]
+    assert whole.stderr == b""
+    assert wire.chat_bodies()[0]["options"]["num_predict"] == 512

@@ -24,6 +24,7 @@ from ollama_cli.cli import UnknownCommand, build_parser, with_default_command
 from ollama_cli.commands.completion_script import walk
 from ollama_cli.config import (
     HISTORY_KEYS,
+    PRICE_KEYS,
     PROVIDER_KEYS,
     ROLE_KEYS,
     ROUTER_KEYS,
@@ -103,7 +104,7 @@ def example_sections() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     current = ""
     for line in text(EXAMPLE).splitlines():
-        head = re.match(r"^\s*#?\s*\[([\w.-]+)\]\s*$", line)
+        head = re.match(r'^\s*#?\s*\[([\w./*"-]+)\]\s*$', line)
         if head:
             current = head.group(1)
             found.setdefault(current, set())
@@ -140,6 +141,8 @@ def test_every_config_key_is_in_the_example_file() -> None:
     in_roles = set().union(*(k for s, k in found.items() if s.startswith("roles.")))
     assert set(ROLE_KEYS) <= in_roles, set(ROLE_KEYS) - in_roles
     assert "aliases" in found
+    in_prices = set().union(*(k for s, k in found.items() if s.startswith("prices.")))
+    assert set(PRICE_KEYS) <= in_prices, set(PRICE_KEYS) - in_prices
     provider_sections = {s: keys for s, keys in found.items() if s.startswith("providers.")}
     in_providers = set().union(*provider_sections.values())
     # A common key may instead be named in the comment listing what every provider accepts.
@@ -162,6 +165,8 @@ def test_every_key_in_the_example_file_is_real() -> None:
             continue  # any name is an alias
         elif section.startswith("roles."):
             allowed = set(ROLE_KEYS)
+        elif section.startswith("prices."):
+            allowed = set(PRICE_KEYS)
         else:
             assert section.startswith("providers."), f"unknown section [{section}]"
             allowed = set(PROVIDER_KEYS) | type_keys(types[section])
@@ -183,6 +188,7 @@ def test_every_config_key_is_in_the_reference_and_no_other() -> None:
     doc = text(DOCS / "configuration.md")
     assert section_keys(doc, "`[router]`") == set(ROUTER_KEYS)
     assert section_keys(doc, "`[history]`") == set(HISTORY_KEYS)
+    assert section_keys(doc, '`[prices."MODEL"]`') == set(PRICE_KEYS)
     assert section_keys(doc, "`[providers.NAME]`") == set(PROVIDER_KEYS)
     assert section_keys(doc, "`[roles.NAME]`") == set(ROLE_KEYS)
     for type_name in BUILTIN_TYPES:
@@ -196,7 +202,9 @@ def test_the_reference_states_the_router_defaults() -> None:
     for key, value in RouterSettings().__dict__.items():
         shown = rows[key]["default"].strip("`")
         expected = list(value) if isinstance(value, tuple) else value
-        if isinstance(value, bool):
+        if value is None:
+            assert shown == "none", key
+        elif isinstance(value, bool):
             assert shown == str(value).lower(), key
         elif isinstance(value, list | tuple):
             assert shown == str(expected).replace("'", '"'), key
@@ -517,7 +525,10 @@ def test_the_design_config_example_is_real_and_keeps_the_defaults(tmp_path: Path
     path.chmod(0o600)
     config = load_config(path, environ={})
     assert config.router == RouterSettings()
-    assert {k for k, _ in example_keys(block.group(1), "router")} == set(ROUTER_KEYS)
+    # A key whose default is "not set" (a budget) can only be shown commented out.
+    unset = {k for k, v in RouterSettings().__dict__.items() if v is None}
+    assert {k for k, _ in example_keys(block.group(1), "router")} == set(ROUTER_KEYS) - unset
+    assert all(re.search(rf"^# {k} = ", block.group(1), flags=re.M) for k in unset), unset
 
 
 def example_keys(toml: str, section: str) -> list[tuple[str, str]]:

@@ -15,6 +15,7 @@ COMMANDS = (
     "roles",
     "keys",
     "history",
+    "usage",
     "config",
     "completion",
 )

@@ -18,6 +18,7 @@ from ollama_cli.conversation import Conversation, request_for
 from ollama_cli.options import TurnOptions
 from ollama_cli.reasoning import ReasoningView
 from ollama_cli.router import RouteResult, RoutingError
+from ollama_cli.router.advice import cut_notice
 from ollama_cli.sink import make_sink
 from providers.types import Attachment
 
@@ -108,6 +109,13 @@ def report(
             if failed and attempt.outcome == "ok":
                 continue
             app.warn(f"  {attempt.line()}")
+    if turn.verbose and result.text and not failed:
+        from ollama_cli.usage.summary import cost_summary
+
+        app.warn(f"  {cost_summary(result)}")
+    cut = cut_notice(result, turn.max_tokens, "--max-tokens to raise")
+    if cut and not failed:
+        app.warn(cut)
     if failed:
         from ollama_cli.router.advice import summary
 

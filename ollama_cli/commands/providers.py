@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ollama_cli.commands import examples
+
 if TYPE_CHECKING:
     from ollama_cli.app import App
     from ollama_cli.commands import Subparsers
@@ -30,7 +32,16 @@ COLUMNS = (
 
 
 def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("providers", parents=[parent], help="list providers and their health")
+    p = sub.add_parser(
+        "providers",
+        parents=[parent],
+        help="list providers and their health",
+        **examples(
+            "ollama-cli providers               check every provider (= providers list)",
+            "ollama-cli providers list --json   every field, for scripts",
+            "ollama-cli providers reset ollama  forget ollama's failures and cooldown",
+        ),
+    )
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     ls = actions.add_parser(
         "list", parents=[parent], help="check every configured provider (concurrently)"
@@ -45,7 +56,30 @@ def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
     )
     ls.add_argument("--all", action="store_true", help="show the catalog of provider types instead")
     ls.set_defaults(run=run_list)
+    reset = actions.add_parser(
+        "reset", parents=[parent], help="forget failures and cooldowns (all, or NAME's)"
+    )
+    reset.add_argument("name", metavar="NAME", nargs="?", help="only this provider")
+    reset.set_defaults(run=run_reset)
     p.set_defaults(run=run_list, json=False, timeout=5.0, all=False)
+
+
+def run_reset(app: App) -> int:
+    """``providers reset [NAME]``: the next call tries every provider (or NAME) afresh."""
+    from ollama_cli.router.cooldown import CooldownStore
+
+    name = app.args.name
+    if name is not None and name not in app.config.providers:
+        from ollama_cli.app import UsageError
+        from ollama_cli.settings import unknown_provider
+
+        raise UsageError(unknown_provider(name, app.config.providers))
+    cleared = CooldownStore(app.paths.cooldowns).reset(name)
+    if not cleared:
+        print(f"{name} had no failures to forget" if name else "no failures to forget")
+    for who in cleared:
+        print(f"{who}: failures and cooldown forgotten")
+    return 0
 
 
 def run_list(app: App) -> int:

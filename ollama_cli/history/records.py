@@ -189,13 +189,16 @@ class AnswerMeta:
     interrupted: bool = False
     #: the answer's thinking, stored beside its text, never in it
     reasoning: str | None = None
+    #: the part of ``input_tokens`` read from the vendor's prompt cache, when reported
+    cached_input_tokens: int | None = None
 
     def columns(self) -> dict[str, Any]:
         """The ``messages`` columns this sets (provider/model are coalesced by the store)."""
         latency = self.latency_ms
         return {
-            "input_tokens": self.input_tokens,
+            "input_tokens": self.input_tokens,  # None = not reported (unknown), never 0
             "output_tokens": self.output_tokens,
+            "cached_input_tokens": self.cached_input_tokens,
             "latency_ms": round(latency) if latency is not None else None,
             "finish_reason": self.finish_reason,
             "attempts_json": encode_attempts(self.attempts),

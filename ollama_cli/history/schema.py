@@ -80,9 +80,26 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )""",
         "CREATE INDEX message_attachments_by_sha256 ON message_attachments (sha256)",
     ),
-    # 3: the role (``-r NAME``) a conversation was held in.
+    # 3: usage and cost (``ollama-cli usage``). Token counts a provider did not report
+    # are NULL (unknown), never 0: earlier versions stored 0 for them, so a stored answer
+    # with text and 0 tokens is turned into NULL here. The partial covering index makes
+    # the usage query (assistant rows since a date, grouped by provider and model) read
+    # the index alone, never the messages' text (``role`` is in it so that SQLite sees it
+    # covers the query). Provider and model lead, so grouping needs no sort: the whole
+    # history is one index scan (~25 ms for 100k answers), a short ``--since`` no slower.
+    (
+        "ALTER TABLE messages ADD COLUMN cached_input_tokens INTEGER",
+        """UPDATE messages SET input_tokens = NULL
+            WHERE role = 'assistant' AND input_tokens = 0 AND text != ''""",
+        """UPDATE messages SET output_tokens = NULL
+            WHERE role = 'assistant' AND output_tokens = 0 AND text != ''""",
+        """CREATE INDEX messages_usage ON messages
+            (provider, model, created, input_tokens, output_tokens, cached_input_tokens, role)
+            WHERE role = 'assistant'""",
+    ),
+    # 4: the role (``-r NAME``) a conversation was held in.
     ("ALTER TABLE conversations ADD COLUMN role TEXT",),
-    # 4: an answer's reasoning (thinking), kept apart from its text.
+    # 5: an answer's reasoning (thinking), kept apart from its text.
     ("ALTER TABLE messages ADD COLUMN reasoning TEXT",),
 ]
 

@@ -38,6 +38,7 @@ from ollama_cli.history.records import (
     StoredMessage,
     new_id,
 )
+from ollama_cli.history.usage import UsageRow, usage_rows
 from providers.types import Attachment
 
 
@@ -171,6 +172,11 @@ class HistoryStore:
         return AnswerRecorder(
             self, conversation_id, provider=provider, model=model, flush_interval=flush_interval
         )
+
+    def usage(self, since: float | None = None, *, by_day: bool = False) -> list[UsageRow]:
+        """Answers since ``since`` (epoch seconds), summed per provider and model (and local
+        day): one query that reads only the ``messages_usage`` index."""
+        return usage_rows(self._db, since, by_day=by_day)
 
     def resolve(self, prefix: str) -> str:
         """The one conversation id starting with ``prefix`` (case-insensitive)."""

@@ -74,12 +74,23 @@ async def choose_model(state: ReplState, arg: str) -> None:
     state.say(f"model: {chosen} (provider {name})", dim=True)
 
 
-@COMMANDS.command("models", "list the models of the current provider")
+@COMMANDS.command(
+    "models", "list the models of PROVIDER (default: the current one)", args="[PROVIDER]",
+    complete="provider",
+)  # fmt: skip
 async def list_models(state: ReplState, arg: str) -> None:
+    from ollama_cli.settings import unknown_provider
+    from ollama_cli.suggest import did_you_mean
     from providers.errors import ProviderError
 
+    providers = state.app.config.providers
     name, current = state.target()
-    default = state.app.config.providers[name].default_model
+    if arg and arg != name:
+        if arg not in providers:
+            state.say(unknown_provider(arg, providers) + did_you_mean(arg, providers))
+            return
+        name, current = arg, providers[arg].default_model
+    default = providers[name].default_model
     try:
         listed = await asyncio.wait_for(state.router.list_models(name), CHECK_TIMEOUT_S)
     except TimeoutError:
@@ -337,12 +348,18 @@ def show_messages(state: ReplState, conversation: Conversation) -> None:
         state.say("")
 
 
-@COMMANDS.command("save", "write the conversation to a markdown file", args="FILE")
+@COMMANDS.command("save", "write the conversation to a markdown file", args="FILE [--force]")
 async def save(state: ReplState, arg: str) -> None:
-    if not arg:
-        state.say("usage: /save FILE")
+    words = arg.split()
+    force = "--force" in words
+    name = " ".join(w for w in words if w != "--force")
+    if not name:
+        state.say("usage: /save FILE [--force]")
         return
-    path = Path(arg).expanduser()
+    path = Path(name).expanduser()
+    if path.is_file() and not force:  # a directory fails below, with its own message
+        state.say(f"{path} exists; /save {name} --force overwrites it")
+        return
     try:
         path.write_text(conversation_markdown(state.conversation), encoding="utf-8")
     except OSError as exc:

@@ -38,22 +38,38 @@ class LastAnswer:
 
     provider: str | None
     model: str | None
-    input_tokens: int = 0
-    output_tokens: int = 0
+    input_tokens: int | None = 0  # None: the provider did not report it
+    output_tokens: int | None = 0
     latency_ms: int = 0
     outcome: str = "ok"  # "ok", "interrupted" or "failed"
+    cost: float | None = None  # None: unknown (no price, or no token counts)
 
     @classmethod
     def of(cls, result: RouteResult, latency_ms: int, outcome: str) -> LastAnswer:
-        usage = result.usage
+        tokens = result.tokens
         return cls(
             result.provider,
             result.model,
-            usage.input_tokens,
-            usage.output_tokens,
+            tokens.input,
+            tokens.output,
             latency_ms,
             outcome,
+            result.cost,
         )
+
+
+@dataclass
+class SessionCost:
+    """What this REPL session's answers cost: the known part, and how many are unknown."""
+
+    known: float = 0.0
+    unknown: int = 0
+
+    def add(self, last: LastAnswer, answered: bool) -> None:
+        if last.cost is not None:
+            self.known += last.cost
+        elif answered:
+            self.unknown += 1
 
 
 @dataclass
@@ -68,6 +84,7 @@ class ReplState:
     out: TextIO = field(default_factory=lambda: sys.stdout)
     color: bool = True
     last: LastAnswer | None = None
+    spent: SessionCost = field(default_factory=SessionCost)
     fallback: str | None = None  # the last turn's fallback notice, for the toolbar
     unanswered: str | None = None  # the last prompt, if it got no text: what /retry resends
     renderer: StreamRenderer | None = None  # set while an answer streams

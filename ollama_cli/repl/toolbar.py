@@ -1,12 +1,17 @@
 """The bottom toolbar: who answers (the provider that really answered, after a fallback),
-with which model, the last answer's tokens and latency, and the last fallback notice."""
+with which model, the last answer's tokens and latency, its cost and the session's, and
+the last fallback notice. A token count or cost that is not known shows as ``?``."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ollama_cli.usage.prices import format_cost
+from ollama_cli.usage.summary import token_counts
+from ollama_cli.usage.tokens import Tokens
+
 if TYPE_CHECKING:
-    from ollama_cli.repl.state import LastAnswer, ReplState
+    from ollama_cli.repl.state import LastAnswer, ReplState, SessionCost
 
 SEPARATOR = "  │  "
 
@@ -23,6 +28,8 @@ def toolbar_text(state: ReplState, width: int | None = None) -> str:
     parts = [f"{provider} · {model}"]
     if last is not None:
         parts.append(answer_summary(last))
+        if not _unanswered(last):
+            parts.append(cost_summary(last, state.spent))
     if state.fallback:
         parts.append(f"fell back: {state.fallback}")
     return cut(" " + SEPARATOR.join(parts), width)
@@ -36,12 +43,23 @@ def cut(text: str, width: int | None) -> str:
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
+def _unanswered(last: LastAnswer) -> bool:
+    return last.outcome == "failed" and not last.output_tokens
+
+
 def answer_summary(last: LastAnswer) -> str:
-    if last.outcome == "failed" and not last.output_tokens:
+    if _unanswered(last):
         return f"no answer ({duration(last.latency_ms)})"
-    tokens = f"{last.input_tokens} in / {last.output_tokens} out tokens"
+    tokens = token_counts(Tokens(last.input_tokens, last.output_tokens))
     text = f"{tokens} · {duration(last.latency_ms)}"
     return f"{text} · interrupted" if last.outcome != "ok" else text
+
+
+def cost_summary(last: LastAnswer, spent: SessionCost) -> str:
+    """This answer's cost and the session's: ``$0.0012 · session $0.03`` (``?`` unknown)."""
+    this = "$?" if last.cost is None else format_cost(last.cost)
+    session = format_cost(spent.known) + (" +?" if spent.unknown else "")
+    return f"{this} · session {session}"
 
 
 def duration(ms: int) -> str:

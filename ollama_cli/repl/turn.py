@@ -19,6 +19,7 @@ from ollama_cli.reasoning import ReasoningView
 from ollama_cli.render.safe import visible
 from ollama_cli.repl.state import LastAnswer
 from ollama_cli.router import RouteRequest, RoutingError
+from ollama_cli.router.advice import cut_notice
 from providers.types import Attachment
 
 if TYPE_CHECKING:
@@ -87,10 +88,17 @@ async def answer(
         result = routed.result
         conversation.add_answer(result, latency_ms=latency, interrupted=outcome == "interrupted")
         _settle(state, prompt, parts, result, LastAnswer.of(result, latency, outcome))
+    cut = cut_notice(result, None, "ask it to go on")
+    if cut and outcome == "ok":
+        state.say(cut, dim=True)
     if outcome == "failed":
         show_failure(state, result)
     elif state.turn.verbose:
         show_trace(state, result)
+        if result.text:
+            from ollama_cli.usage.summary import cost_summary
+
+            state.say(f"  {cost_summary(result)}", dim=True)
     state.say("")
 
 
@@ -104,6 +112,7 @@ def _settle(
     """Update the toolbar's record; a prompt that got no text at all leaves the context (two
     questions in a row confuse models) but stays ready for ``/retry``."""
     state.last = last
+    state.spent.add(last, answered=bool(result.text))
     if not result.text:
         messages = state.conversation.messages
         if messages and messages[-1].role == "user":

@@ -25,6 +25,7 @@ SHORT = {
     "content_filtered": "filtered the answer",
     "skipped_no_key": "has no key",
     "skipped_cooldown": "cooling down",
+    "skipped_budget": "over budget",
 }
 
 
@@ -39,6 +40,8 @@ def advice(attempt: Attempt, cfg: ProviderConfig, environ: Mapping[str, str]) ->
         return f"set {cfg.key_env or 'its API key'}"
     if outcome == "skipped_cooldown":
         return f"-p {name} tries it now; ollama-cli providers reset {name} clears it"
+    if outcome == "skipped_budget":
+        return "raise router.daily_budget / monthly_budget; ollama-cli usage shows the spend"
     if outcome == "auth":
         return f"check the key in {cfg.key_origin(environ)}"
     if outcome == "unavailable":
@@ -80,3 +83,13 @@ def summary(result: RouteResult, config: Config, environ: Mapping[str, str]) -> 
         todo = advice(attempt, cfg, environ) if cfg is not None else ""
         parts.append(f"{name} {short_outcome(attempt.outcome)}" + (f" ({todo})" if todo else ""))
     return f"{reason}: {'; '.join(parts)}" if parts else reason
+
+
+def cut_notice(result: RouteResult, max_tokens: int | None, raise_with: str) -> str | None:
+    """``cut at 512 tokens; --max-tokens to raise`` for an answer stopped by its length
+    limit (None otherwise): a cut answer must not pass for a finished one."""
+    if result.finish_reason != "length":
+        return None
+    limit = max_tokens or result.usage.output_tokens
+    at = f"cut at {limit} tokens" if limit else "cut at the length limit"
+    return f"{at}; {raise_with}"

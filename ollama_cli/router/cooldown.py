@@ -24,6 +24,8 @@ from typing import IO, Any
 class CooldownState:
     failures: int = 0
     until: float = 0.0  # wall-clock epoch seconds
+    #: ``ProviderConfig.fingerprint`` when the failures were counted: a digest, never a key
+    fingerprint: str = ""
 
 
 class CooldownStore:
@@ -34,31 +36,57 @@ class CooldownStore:
         self.clock = clock
         self._states: dict[str, CooldownState] = self._read()
 
-    def remaining(self, name: str) -> float:
-        """Seconds of cooldown left for ``name`` (0 when it may be tried)."""
-        state = self._states.get(name)
+    def remaining(self, name: str, fingerprint: str = "") -> float:
+        """Seconds of cooldown left for ``name`` (0 when it may be tried).
+
+        A cooldown counted under another ``fingerprint`` (the provider's address, key or
+        model changed since) is over: a cooldown never outlives the fix.
+        """
+        state = self._current(self._states, name, fingerprint)
         return max(0.0, state.until - self.clock()) if state else 0.0
 
-    def failures(self, name: str) -> int:
-        state = self._states.get(name)
+    def failures(self, name: str, fingerprint: str = "") -> int:
+        state = self._current(self._states, name, fingerprint)
         return state.failures if state else 0
 
+    @staticmethod
+    def _current(
+        states: dict[str, CooldownState], name: str, fingerprint: str
+    ) -> CooldownState | None:
+        state = states.get(name)
+        if state is None or (fingerprint and state.fingerprint not in ("", fingerprint)):
+            return None
+        return state
+
     def record_failure(
-        self, name: str, *, threshold: int, seconds: float, retry_after: float | None
+        self,
+        name: str,
+        *,
+        threshold: int,
+        seconds: float,
+        retry_after: float | None,
+        fingerprint: str = "",
     ) -> None:
         """Count a failure; start a cooldown at ``threshold`` failures or on a long Retry-After."""
 
         def change(states: dict[str, CooldownState]) -> None:
-            old = states.get(name, CooldownState())
+            old = self._current(states, name, fingerprint) or CooldownState()
             failures = old.failures + 1
             until = old.until
             if retry_after is not None:
                 until = max(until, self.clock() + retry_after)
             elif threshold and failures >= threshold:
                 until = max(until, self.clock() + seconds)
-            states[name] = CooldownState(failures, until)
+            states[name] = CooldownState(failures, until, fingerprint)
 
         self._update(change)
+
+    def reset(self, name: str | None = None) -> list[str]:
+        """Forget ``name``'s failures (every provider's when None); returns who had any."""
+        cleared = [n for n in self._states if name in (None, n)]
+        if cleared:
+            self._update(lambda states: [states.pop(n, None) for n in cleared])
+        return cleared
 
     def record_success(self, name: str) -> None:
         if name not in self._states:
@@ -81,7 +109,10 @@ class CooldownStore:
         try:
             raw: Any = json.loads(self.path.read_text(encoding="utf-8"))
             return {
-                str(k): CooldownState(int(v["failures"]), float(v["until"])) for k, v in raw.items()
+                str(k): CooldownState(
+                    int(v["failures"]), float(v["until"]), str(v.get("fingerprint", ""))
+                )
+                for k, v in raw.items()
             }
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return {}
@@ -90,7 +121,7 @@ class CooldownStore:
         assert self.path is not None
         now = self.clock()
         data = {
-            k: {"failures": s.failures, "until": s.until}
+            k: {"failures": s.failures, "until": s.until, "fingerprint": s.fingerprint}
             for k, s in states.items()
             if s.failures or s.until > now
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from providers.errors import ProviderAuthError, ProviderError, ProviderUnavailableError
@@ -12,7 +12,7 @@ from providers.errors import ProviderAuthError, ProviderError, ProviderUnavailab
 if TYPE_CHECKING:
     from ollama_cli.router.router import ProviderRouter
 
-STATUSES = ("ok", "no_key", "unreachable", "auth_failed", "cooling_down", "disabled", "error")
+STATUSES = ("ok", "no_key", "unreachable", "auth_failed", "disabled", "error")
 
 
 @dataclass(frozen=True)
@@ -28,13 +28,32 @@ class HealthReport:
     #: The default model's lifecycle and retirement date, from the cached catalog.
     lifecycle: str | None = None
     retires_at: str | None = None
+    #: Seconds of cooldown it had left when checked (None: it was not cooling down). A
+    #: cooling provider is checked all the same; passing the check ends its cooldown.
+    cooling_s: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 async def check_all(router: ProviderRouter, names: list[str], timeout: float) -> list[HealthReport]:
-    return list(await asyncio.gather(*(check_one(router, n, timeout) for n in names)))
+    return list(await asyncio.gather(*(checked(router, n, timeout) for n in names)))
+
+
+async def checked(router: ProviderRouter, name: str, timeout: float) -> HealthReport:
+    """``check_one``, and what it means for a cooldown: a pass clears it (the fix is in),
+    a failure says how long it still has."""
+    cooling = router.cooldowns.remaining(name, router.fingerprint(name))
+    report = await check_one(router, name, timeout)
+    if cooling <= 0 or report.status in ("disabled", "no_key"):
+        return report
+    if report.status == "ok":
+        router.cooldowns.record_success(name)
+        note = "was cooling down; cleared"
+    else:
+        note = f"cooling down {cooling:.0f} s more (-p {name} tries it now)"
+    detail = f"{report.detail}; {note}" if report.detail else note
+    return replace(report, detail=detail, cooling_s=round(cooling))
 
 
 async def check_one(router: ProviderRouter, name: str, timeout: float) -> HealthReport:
@@ -61,9 +80,6 @@ async def check_one(router: ProviderRouter, name: str, timeout: float) -> Health
         return report("disabled", "enabled = false in config")
     if cfg.key_required and cfg.resolve_key(router.environ) is None:
         return report("no_key", f"{cfg.key_env or 'an API key'} is not set")
-    remaining = router.cooldowns.remaining(name)
-    if remaining > 0:
-        return report("cooling_down", f"skipped for {remaining:.0f} s more after failures")
     try:
         provider = router.provider(name)  # built first: latency is the check, not our start-up
     except ProviderError as exc:

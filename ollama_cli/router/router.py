@@ -22,6 +22,7 @@ from ollama_cli.router.cooldown import CooldownStore
 from ollama_cli.router.types import RouteRequest, RouteResult, UnknownProviderError
 from ollama_cli.router.walk import ChainWalk, Notify, Step
 from ollama_cli.settings import unknown_provider
+from ollama_cli.usage.prices import PriceTable
 from providers.base import BaseProvider
 from providers.errors import ProviderError, ProviderUnavailableError, UnsupportedParameterError
 from providers.registry import ProviderLoadError, ProviderRegistry
@@ -29,6 +30,7 @@ from providers.types import Message, ModelInfo
 
 if TYPE_CHECKING:
     from ollama_cli.router.health import HealthReport
+    from ollama_cli.usage.budget import Budget
 
 
 class ProviderRouter:
@@ -44,6 +46,7 @@ class ProviderRouter:
         catalog: known model entries by (provider, model), for the rules that skip a
             model that cannot read the request's parts or fit its prompt.
         catalogs: the per-provider model catalog cache; in memory when omitted.
+        budget: the daily/monthly spending limits (``usage.budget.Budget``), if any.
     """
 
     def __init__(
@@ -56,6 +59,7 @@ class ProviderRouter:
         environ: Mapping[str, str] | None = None,
         catalog: Callable[[str, str], ModelInfo | None] | None = None,
         catalogs: CatalogStore | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self.config = config
         self.settings: RouterSettings = config.router
@@ -66,6 +70,8 @@ class ProviderRouter:
         self._providers: dict[str, BaseProvider] = {}
         self._catalog = catalog
         self.catalog = ModelCatalog(self, catalogs or CatalogStore(None))
+        self.prices = PriceTable(config.prices)
+        self.budget = budget
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -86,6 +92,10 @@ class ProviderRouter:
                 raise ProviderUnavailableError(f"{name}: {exc}", provider=name) from exc
         return self._providers[name]
 
+    def fingerprint(self, name: str) -> str:
+        """What ``name``'s cooldown was counted under (see ``ProviderConfig.fingerprint``)."""
+        return self.provider_config(name).fingerprint(self.environ)
+
     def plan(self, request: RouteRequest) -> list[Step]:
         """The providers this request will walk, each with its model and skip reason."""
         names = list(self.settings.chain)
@@ -105,6 +115,9 @@ class ProviderRouter:
         ]
         if request.model and steps:
             steps[0] = replace(steps[0], named=True)
+        if request.provider and steps and steps[0].skip == "skipped_cooldown":
+            # -p NAME always tries NAME: the user is asking for it, perhaps having fixed it.
+            steps[0] = replace(steps[0], skip=None, skip_reason=None)
         live = [s for s in steps if s.skip in (None, "skipped_cooldown")]
         if live and all(s.skip == "skipped_cooldown" for s in live):
             # Every provider is cooling down: try them anyway rather than fail for sure.
@@ -126,11 +139,17 @@ class ProviderRouter:
             return Step(name, model, "unsupported_input", why)
         if why := too_long(request.messages, info, model):
             return Step(name, model, "context_too_long", why)
-        remaining = self.cooldowns.remaining(name)
+        over = self._over_budget(cfg, model, request)
+        if over is not None:
+            return Step(name, model, "skipped_budget", over)
+        remaining = self.cooldowns.remaining(name, self.fingerprint(name))
         if remaining > 0:
-            failures = self.cooldowns.failures(name)
+            failures = self.cooldowns.failures(name, self.fingerprint(name))
             plural = "s" if failures != 1 else ""
-            why = f"cooling down for {remaining:.0f} s after {failures} failure{plural}"
+            why = (
+                f"cooling down for {remaining:.0f} s after {failures} failure{plural};"
+                f" -p {name} tries it now"
+            )
             return Step(name, model, "skipped_cooldown", why)
         return Step(name, model)
 
@@ -141,6 +160,22 @@ class ProviderRouter:
         if self._catalog is not None:
             return self._catalog(name, model)
         return self.catalog.default_entry(name, model)
+
+    def _over_budget(self, cfg: ProviderConfig, model: str, request: RouteRequest) -> str | None:
+        """Why the budget holds ``cfg`` back from this request, or None."""
+        if self.budget is None or not self.budget.active:
+            return None
+        chars = sum(len(m.content) for m in request.messages)
+        return self.budget.refusal(cfg, model, chars, request.max_tokens)
+
+    def settle(self, result: RouteResult) -> None:
+        """Price the answer (``result.cost``, None when unknown) and count it in the budget."""
+        if result.provider is None:
+            return
+        cfg = self.config.providers.get(result.provider)
+        result.cost = self.prices.cost(cfg, result.model, result.tokens)
+        if self.budget is not None:
+            self.budget.charge(result.cost)
 
     def stream(self, request: RouteRequest, *, notify: Notify | None = None) -> RoutedStream:
         """Route ``request``; iterate the returned object for text, then read ``.result``.

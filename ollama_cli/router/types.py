@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ollama_cli.router.trace import Attempt
+from ollama_cli.usage.tokens import Tokens
 from providers.types import Message, Usage
 
 
@@ -35,6 +36,8 @@ class RouteResult:
     model: str | None = None
     finish_reason: str | None = None
     usage: Usage = field(default_factory=Usage)
+    usage_reported: bool = False  # did any provider send token counts?
+    cost: float | None = None  # in the price table's currency; None = unknown
     attempts: list[Attempt] = field(default_factory=list)
     interrupted: bool = False
     error: str | None = None
@@ -47,16 +50,19 @@ class RouteResult:
     def ok(self) -> bool:
         return self.error is None and self.finish_reason is not None
 
+    @property
+    def tokens(self) -> Tokens:
+        """The answer's token counts, None where the provider did not report them."""
+        return Tokens.reported(self.usage, reported=self.usage_reported, text=self.text)
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "provider": self.provider,
             "model": self.model,
             "text": self.text,
             "finish_reason": self.finish_reason,
-            "usage": {
-                "input_tokens": self.usage.input_tokens,
-                "output_tokens": self.usage.output_tokens,
-            },
+            "usage": self.tokens.to_dict(),
+            "cost": None if self.cost is None else round(self.cost, 6),
         }
         if self.reasoning:
             data["reasoning"] = self.reasoning

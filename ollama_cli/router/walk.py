@@ -42,7 +42,7 @@ class Step:
 
     name: str
     model: str
-    skip: str | None = None  # "skipped_no_key" / "skipped_cooldown" / "unsupported_input"…
+    skip: str | None = None  # "skipped_no_key" / "skipped_budget" / "unsupported_input"…
     skip_reason: str | None = None
     #: The user named this model (``-m``, ``/model``): it is never replaced.
     named: bool = False
@@ -100,6 +100,7 @@ class ChainWalk:
             async with aclosing(self._walk(cooling)) as texts:
                 async for text in texts:
                     yield text
+        self.router.settle(self.result)
         self._finish()
 
     def _unanswered(self) -> bool:
@@ -113,7 +114,9 @@ class ChainWalk:
             if step.skip:
                 self._record(step, "first", step.skip, step.skip_reason, 0)
                 self._skipped += 1
-                if step is self.steps[0]:  # the provider the user wanted first: say why not
+                # Say why the provider the user wanted first was passed over, and why any
+                # was held back by a budget (a reason that lasts until the day is over).
+                if step is self.steps[0] or step.skip == "skipped_budget":
                     self._failures.append(f"{step.name} skipped ({step.skip_reason})")
                 continue
             partner = self._hedge_partner(steps, index)
@@ -235,9 +238,11 @@ class ChainWalk:
                     result.text += chunk.text
                     yield chunk.text
                 if chunk.usage is not None:
+                    result.usage_reported = True
                     result.usage = Usage(
                         result.usage.input_tokens + chunk.usage.input_tokens,
                         result.usage.output_tokens + chunk.usage.output_tokens,
+                        result.usage.cached_input_tokens + chunk.usage.cached_input_tokens,
                     )
                 finish = chunk.finish_reason or finish
         # Only a stream that ended cleanly has finished: an error after the finish chunk
@@ -291,6 +296,7 @@ class ChainWalk:
             threshold=settings.cooldown_failures,
             seconds=settings.cooldown_seconds,
             retry_after=retry_after if long_wait else None,
+            fingerprint=self.router.fingerprint(step.name),
         )
 
     def record(self, attempt: Try, outcome: str, error: str | None = None) -> None:
@@ -332,6 +338,10 @@ class WalkHost(Protocol):
 
     def provider(self, name: str) -> BaseProvider: ...
 
+    def fingerprint(self, name: str) -> str: ...
+
     async def fit(self, step: Step, request: RouteRequest, notify: Notify) -> Step: ...
+
+    def settle(self, result: RouteResult) -> None: ...
 
     async def repair(self, step: Step, error: ProviderError, notify: Notify) -> Step | None: ...

@@ -218,7 +218,10 @@ def check_stderr(run: Run, provider: str, fault: Fault, *, verbose: bool) -> Non
     shown = list(fault.outcomes) if failing(fault) or verbose else []
     assert traced == shown
     assert len(retries) == len(fault.outcomes) - 1
-    assert len(lines) == len(traced) + len(retries) + failing(fault)
+    # -v ends an answer with its cost line ("  cost $0.0001 (12 in / 1 out tokens)").
+    costs = [s for s in lines if s.startswith("  cost ")]
+    assert len(costs) == (verbose and not failing(fault))
+    assert len(lines) == len(traced) + len(retries) + len(costs) + failing(fault)
     if failing(fault):
         assert lines[-1].startswith(f"ollama-cli: no provider could answer: {provider} ")
 

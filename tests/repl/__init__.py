@@ -17,6 +17,7 @@ from ollama_cli.cli import build_parser
 from ollama_cli.history import HistoryStore, StoredMessage
 from ollama_cli.options import GlobalOptions, TurnOptions
 from ollama_cli.repl import ReplState, build_session, repl_loop
+from tests import HANG_S
 
 CTRL_C = "\x03"
 CTRL_D = "\x04"
@@ -69,7 +70,7 @@ async def drive(state: ReplState, keys: str, *, history: History | None = None) 
             state, input=pipe, output=DummyOutput(), history=history or InMemoryHistory()
         )
         pipe.send_text(keys)
-        status = await asyncio.wait_for(repl_loop(state, session, signals=False), 10)
+        status = await asyncio.wait_for(repl_loop(state, session, signals=False), HANG_S)
     assert status == 0
     return output(state)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -106,3 +108,30 @@ async def test_chat_f_with_a_missing_file_is_a_usage_error(tmp_path: Path) -> No
     with pytest.raises(UsageError, match=r"gone\.txt: no such file or directory"):
         await attach_flag_files(state)
     await state.close()
+
+
+def test_file_in_a_real_terminal_tab_completes_and_attaches() -> None:
+    from tests.repl.test_pty import PROMPT, chat, expect, leave
+
+    # A short directory, so the typed line fits the 100-column terminal unwrapped.
+    with tempfile.TemporaryDirectory(prefix="att", dir="/tmp") as short:
+        tab_completes_and_attaches(Path(short), PROMPT, chat, expect, leave)
+
+
+def tab_completes_and_attaches(tmp_path: Path, prompt: str, chat, expect, leave) -> None:
+    (tmp_path / "quarterly-report.md").write_text("revenue up\n")
+    with OllamaWire() as wire:
+        wire.answer(["Up."])
+        only_ollama(wire.url)
+        with chat() as child:
+            expect(child, prompt)
+            child.send(f"/file {tmp_path}/quart")
+            expect(child, "quarterly-report.md")  # the completion menu offers it
+            child.send("\t\r")  # Tab takes it: only "quart" was typed
+            expect(child, re.escape(f"attached {tmp_path}/quarterly-report.md (text, 11 B)"))
+            child.sendline("how was the quarter?")
+            expect(child, "Up.")
+            expect(child, prompt)
+            assert leave(child) == 0
+    content = wire.chat_bodies()[0]["messages"][0]["content"]
+    assert content.startswith(f"{tmp_path}/quarterly-report.md\n```md\nrevenue up\n```")

@@ -175,7 +175,9 @@ def test_the_toolbar_names_the_provider_that_answered_after_a_fallback(refused_u
             expect(child, "ollama unreachable → backup")
             expect(child, "fallback answer")
             expect(
-                child, r"backup · llama3\.2  │  9 in / 3 out tokens · \d+ ms  │  fell back: ollama"
+                child,
+                r"backup · llama3\.2  │  9 in / 3 out tokens · [\d.]+ m?s  │  \$0 · session \$0"
+                r"  │  fell back: ollama",
             )
             assert leave(child) == 0
 

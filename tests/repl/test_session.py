@@ -21,7 +21,7 @@ from ollama_cli.repl.completer import ReplCompleter
 from ollama_cli.repl.handlers import COMMANDS
 from ollama_cli.repl.keys import block_is_open, unwrap_block
 from ollama_cli.repl.session import handle, input_history, sources
-from ollama_cli.repl.state import LastAnswer
+from ollama_cli.repl.state import LastAnswer, SessionCost
 from ollama_cli.repl.toolbar import toolbar_text
 from providers.types import Message
 from tests import HANG_S
@@ -39,7 +39,8 @@ from tests.repl import (
     stored_messages,
     with_backup,
 )
-from tests.wire.ollama import OllamaWire
+from tests.wire.loopback import Pause, Reply, Stall
+from tests.wire.ollama import NDJSON, OllamaWire, chat_line, ndjson_lines
 
 
 async def test_two_turns_the_second_request_carries_the_first() -> None:
@@ -132,7 +133,11 @@ async def test_input_history_is_kept_across_sessions() -> None:
 
 async def test_ctrl_c_mid_answer_keeps_the_partial_answer_marked_interrupted() -> None:
     with OllamaWire() as wire:
-        wire.answer(["one ", "two ", "three ", "four"], pause=0.2).answer(["next"])
+        # After "two " the server stalls: nothing but the cancel can end this answer, and
+        # no later token can slip in before it however slow the machine.
+        one, two = ndjson_lines([chat_line("one "), chat_line("two ")])
+        stalled = Reply(body=[one, Pause(0.2), two, Stall()], content_type=NDJSON)
+        wire.reply(stalled, path="/api/chat").answer(["next"])
         only_ollama(wire.url)
         state = make_state()
         turn = asyncio.create_task(handle(state, "count"))
@@ -186,10 +191,17 @@ async def test_the_toolbar_shows_the_provider_that_answered_after_a_fallback(
 def test_toolbar_text_for_each_outcome(refused_url: str) -> None:
     only_ollama(refused_url)
     state = make_state()
-    state.last = LastAnswer("ollama", "qwen3:8b", 5, 7, 1250)
-    assert toolbar_text(state) == " ollama · qwen3:8b  │  5 in / 7 out tokens · 1.2 s"
-    state.last = LastAnswer("ollama", "qwen3:8b", 5, 2, 80, "interrupted")
-    assert toolbar_text(state).endswith("5 in / 2 out tokens · 80 ms · interrupted")
+    state.last = LastAnswer("ollama", "qwen3:8b", 5, 7, 1250, cost=0.0)
+    assert toolbar_text(state) == (
+        " ollama · qwen3:8b  │  5 in / 7 out tokens · 1.2 s  │  $0 · session $0"
+    )
+    state.last = LastAnswer("ollama", "qwen3:8b", 5, 2, 80, "interrupted", cost=0.0)
+    assert "5 in / 2 out tokens · 80 ms · interrupted  │  $0" in toolbar_text(state)
+    state.last = LastAnswer("gw", "m", None, None, 900, cost=None)
+    state.spent = SessionCost(known=0.0512, unknown=1)
+    assert toolbar_text(state) == (
+        " gw · m  │  ? in / ? out tokens · 900 ms  │  $? · session $0.05 +?"
+    )
     state.last = LastAnswer(None, None, 0, 0, 15, "failed")
     assert toolbar_text(state) == " ollama · llama3.2  │  no answer (15 ms)"
 
@@ -296,7 +308,7 @@ print([m for m in sys.modules if m in heavy or m.startswith("providers.") and m 
         text=True,
         env=subprocess_env(home),
         cwd=Path(__file__).parents[2],
-        timeout=30,
+        timeout=HANG_S,
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
@@ -325,7 +337,7 @@ def test_chat_without_a_terminal_is_a_usage_error(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         env=subprocess_env(tmp_path),
-        timeout=30,
+        timeout=HANG_S,
     )
     assert out.returncode == 2
     assert out.stderr.startswith("ollama-cli: chat needs a terminal; for piped input use: ")
@@ -337,3 +349,28 @@ async def test_verbose_shows_the_trace_after_each_answer(refused_url: str) -> No
         out = await drive(make_state("-v"), f"hi\r{CTRL_D}")
     assert "  ollama (llama3.2): unavailable: " in out
     assert "  backup (llama3.2) (fallback): ok [" in out
+
+
+async def test_an_answer_cut_at_the_length_limit_says_so_in_the_repl() -> None:
+    with OllamaWire() as wire:
+        wire.answer(["half an answer"], done_reason="length", eval_count=64)
+        only_ollama(wire.url)
+        out = await drive(make_state(), f"hi\r{CTRL_D}")
+    assert out.index("half an answer") < out.index("cut at 64 tokens; ask it to go on")
+
+
+async def test_the_toolbar_adds_up_what_the_session_cost() -> None:
+    with OllamaWire() as wire:
+        wire.answer(["one"], prompt_eval_count=1000, eval_count=100)
+        wire.answer(["two"], prompt_eval_count=1000, eval_count=100)
+        (home() / "config.toml").write_text(
+            f'[router]\nchain = ["ollama"]\n[providers.ollama]\nhost = "{wire.url}"\n'
+            '[prices."llama3.2"]\ninput = 10.0\noutput = 100.0\n'
+        )
+        state = make_state()
+        await drive(state, f"a\rb\r{CTRL_D}")
+    # Each answer: 1000 tokens at $10 and 100 at $100 per million = $0.02.
+    assert state.last is not None and state.last.cost == pytest.approx(0.02)
+    assert state.spent.known == pytest.approx(0.04) and state.spent.unknown == 0
+    text = toolbar_text(state)  # cut to 80 columns: the session's cost is last
+    assert "1,000 in / 100 out tokens" in text and "  │  $0.02 · session $0" in text

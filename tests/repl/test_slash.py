@@ -213,3 +213,27 @@ async def test_save_writes_markdown(tmp_path: Path, history: bool) -> None:
     assert "**Hi**" in text
     assert f"saved 2 messages to {target}" in out
     assert f"cannot write {tmp_path}: Is a directory" in out
+
+
+async def test_save_never_overwrites_without_force(tmp_path: Path) -> None:
+    target = tmp_path / "notes.md"
+    target.write_text("my notes\n")
+    with OllamaWire() as wire:
+        wire.answer(["Hi"])
+        only_ollama(wire.url)
+        out = await drive(make_state(), f"hello\r/save {target}\r{CTRL_D}")
+        assert target.read_text() == "my notes\n"
+        assert f"{target} exists; /save {target} --force overwrites it" in out
+        forced = await drive(make_state("-c"), f"/save {target} --force\r{CTRL_D}")
+    assert "## User\n\nhello\n" in target.read_text()
+    assert f"saved 2 messages to {target}" in forced
+
+
+async def test_models_honours_its_provider_argument(refused_url: str) -> None:
+    with OllamaWire(models=["qwen3:8b", "llama3.2:latest"]) as backup:
+        with_backup(refused_url, backup.url)
+        out = await drive(make_state(), f"/models backup\r/models bakup\r{CTRL_D}")
+    # backup's models (at its default model), not the current provider's connection error
+    assert "* llama3.2:latest  (current, default)\n  qwen3:8b\n" in out
+    assert "cannot connect" not in out
+    assert "unknown provider 'bakup' (known: " in out and "; did you mean backup?" in out
