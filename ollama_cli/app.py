@@ -20,8 +20,10 @@ from ollama_cli.redact import Redactor, config_secrets, environ_secrets
 if TYPE_CHECKING:
     from ollama_cli.config import Config
     from ollama_cli.history import HistoryStore
+    from ollama_cli.options import TurnOptions
     from ollama_cli.render.terminal import TerminalWriter
     from ollama_cli.router import ProviderRouter
+    from ollama_cli.settings import Role
     from ollama_cli.usage.budget import Budget
 
 EXIT_OK = 0
@@ -136,6 +138,37 @@ class App:
         from ollama_cli.history import HistoryStore
 
         return HistoryStore(self.paths.history_db, redact=self.redact)
+
+    def role(self, name: str) -> Role:
+        """The role ``name`` (``-r NAME``); an unknown one is a usage error naming the known."""
+        role = self.find_role(name)
+        if role is None:
+            from ollama_cli.roles import unknown_role
+
+            raise UsageError(unknown_role(self.config, self.paths.config_dir, name))
+        return role
+
+    def find_role(self, name: str) -> Role | None:
+        """The role ``name`` from the config or its file; a broken file is a usage error."""
+        from ollama_cli.roles import find_role
+        from ollama_cli.settings import ConfigError
+
+        try:
+            return find_role(self.config, self.paths.config_dir, name)
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+
+    def turn(self) -> TurnOptions:
+        """The turn's flags (``chat``, ``complete``) with ``-m``'s alias or ``provider/model``
+        expanded into the provider and model it names (``ollama_cli.targets``)."""
+        from dataclasses import replace
+
+        from ollama_cli.options import TurnOptions
+        from ollama_cli.targets import split_target
+
+        turn = TurnOptions.build(self.options, self.args)
+        provider, model = split_target(self.config, turn.provider, turn.model)
+        return replace(turn, provider=provider, model=model)
 
     def check_provider_flag(self) -> None:
         """Fail early (exit 2) on ``-p`` naming an unknown provider or an empty ``-m``."""

@@ -16,18 +16,28 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ollama_cli.config_source import ConfigSource, check_keys, check_number, substitute, table_of
+from ollama_cli.config_source import (
+    ConfigSource,
+    check_keys,
+    check_number,
+    check_provider,
+    substitute,
+    table_of,
+)
 from ollama_cli.paths import AppPaths
 from ollama_cli.redact import safe_url
+from ollama_cli.roles import make_role
 from ollama_cli.settings import (
     HISTORY_KEYS,
     PRICE_KEYS,
     PROVIDER_KEYS,
     READS,
+    ROLE_KEYS,
     ROUTER_KEYS,
     Config,
     ConfigError,
     ProviderConfig,
+    Role,
     RouterSettings,
     unknown_provider,
 )
@@ -36,7 +46,7 @@ from providers.builtins import BUILTIN_PROVIDERS, DEFAULT_CHAIN, BuiltinProvider
 from providers.registry import ProviderRegistry
 from providers.spec import ProviderSpec
 
-SECTIONS = ("router", "providers", "history", "prices")
+SECTIONS = ("router", "providers", "history", "aliases", "roles", "prices")
 
 
 def find_config(paths: AppPaths, explicit: str | None, environ: Mapping[str, str]) -> Path | None:
@@ -94,13 +104,46 @@ def _build(
     for name in router.chain:
         if name not in providers:
             raise src.error("router", "chain", unknown_provider(name, providers))
+    aliases = _aliases(substitute(table_of(data, "aliases", src), "aliases", src, env), src)
     return Config(
         path=src.path,
         router=router,
         providers=providers,
         history_enabled=bool(history_table.get("enabled", True)),
+        aliases=aliases,
+        roles=_roles(table_of(data, "roles", src), src, env, providers, aliases),
         prices=_prices(table_of(data, "prices", src), src),
     )
+
+
+def _aliases(table: Mapping[str, Any], src: ConfigSource) -> dict[str, str]:
+    """``fast = "gemini/gemini-flash-lite-latest"``: names usable wherever a model is."""
+    for name, target in table.items():
+        if not isinstance(target, str) or not target.strip():
+            raise src.error("aliases", name, 'expected a model, e.g. "gemini/gemini-flash-latest"')
+    return dict(table)
+
+
+def _roles(
+    table: Mapping[str, Any],
+    src: ConfigSource,
+    env: Mapping[str, str],
+    providers: Mapping[str, ProviderConfig],
+    aliases: Mapping[str, str],
+) -> dict[str, Role]:
+    """``[roles.NAME]`` tables; a role's ``model`` may be an alias or ``provider/model``."""
+    roles: dict[str, Role] = {}
+    for name, raw in table.items():
+        where = f"roles.{name}"
+        if not isinstance(raw, dict):
+            raise src.error(where, None, "must be a table")
+        raw = substitute(raw, where, src, env)
+        check_keys(raw, ROLE_KEYS, where, src)
+        if "system" not in raw:
+            raise src.error(where, None, "missing key 'system' (the role's system prompt)")
+        check_provider(raw, providers, where, src)
+        roles[name] = make_role(name, raw, providers, aliases)
+    return roles
 
 
 def _router(table: Mapping[str, Any], src: ConfigSource) -> RouterSettings:
@@ -289,10 +332,12 @@ __all__ = [
     "HISTORY_KEYS",
     "PRICE_KEYS",
     "PROVIDER_KEYS",
+    "ROLE_KEYS",
     "ROUTER_KEYS",
     "Config",
     "ConfigError",
     "ProviderConfig",
+    "Role",
     "RouterSettings",
     "find_config",
     "load_config",

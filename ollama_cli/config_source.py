@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ollama_cli.settings import ConfigError
+from ollama_cli.settings import ConfigError, unknown_provider
 
 ENV_REF = re.compile(r"\$\{env\.([A-Za-z_][A-Za-z0-9_]*)(?::=([^}]*))?\}")
 
@@ -131,3 +131,12 @@ def check_number(
         raise src.error(where, key, "must be a finite number")
     if value < minimum or (value == minimum and not inclusive):
         raise src.error(where, key, "must not be negative" if inclusive else "must be positive")
+
+
+def check_provider(
+    fields: Mapping[str, Any], providers: Mapping[str, object], where: str, src: ConfigSource
+) -> None:
+    """A ``provider`` key must name a configured provider."""
+    provider = fields.get("provider")
+    if provider is not None and provider not in providers:
+        raise src.error(where, "provider", unknown_provider(provider, providers))

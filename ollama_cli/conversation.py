@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ollama_cli.history.turn_writer import TurnWriter
     from ollama_cli.options import TurnOptions
     from ollama_cli.router import RouteRequest, RouteResult
-    from ollama_cli.settings import ProviderConfig
+    from ollama_cli.settings import ProviderConfig, Role
 
 
 @dataclass
@@ -32,14 +32,26 @@ class Conversation:
     messages: list[Message] = field(default_factory=list)
     last_provider: str | None = None
     last_model: str | None = None
+    role: Role | None = None  # ``-r NAME`` / ``/role NAME``: its prompt is ``system``
+    role_name: str | None = None  # the stored role of a loaded conversation
     #: Where a turn that could not be stored is reported (one line); stderr if None.
     notify: Callable[[str], None] | None = None
     _turn: TurnWriter | None = None
 
     @classmethod
     def open(cls, app: App, turn: TurnOptions) -> Conversation:
-        """A new conversation, or the one named by ``--continue`` / ``--conversation``."""
-        wanted, system = turn.conversation, turn.system
+        """A new conversation, or the one named by ``--continue`` / ``--conversation``.
+
+        ``-r NAME`` gives the role's system prompt (an explicit ``-s`` wins over it).
+        """
+        role = app.role(turn.role) if turn.role else None
+        conversation = cls._open(app, turn, turn.system or (role.system if role else None))
+        conversation.role = role or conversation.role
+        return conversation
+
+    @classmethod
+    def _open(cls, app: App, turn: TurnOptions, system: str | None) -> Conversation:
+        wanted = turn.conversation
         store = None if turn.no_history else open_store(app, reading=turn.continues)
         if not turn.continues:
             return cls(store, system=system, notify=app.warn)
@@ -59,6 +71,8 @@ class Conversation:
             conversation = cls.load(store, cid, system)
             conversation.notify = app.warn
             conversation.keep_to_config(app.config.providers, app.warn)
+            if conversation.role_name:
+                conversation.role = app.find_role(conversation.role_name)
             return conversation
         except HistoryError as exc:
             raise UsageError(str(exc)) from None
@@ -84,6 +98,7 @@ class Conversation:
             messages=messages,
             last_provider=last[0] if last else None,
             last_model=last[1] if last else None,
+            role_name=record.role,
         )
 
     def keep_to_config(
@@ -124,8 +139,19 @@ class Conversation:
             return
         from ollama_cli.history.turn_writer import TurnWriter
 
-        self._turn = TurnWriter(self.store, self.id, self.system)
+        self._turn = TurnWriter(self.store, self.id, self.system, role=self.role_used)
         self.id = self._turn.question(prompt, parts)
+
+    @property
+    def role_used(self) -> str | None:
+        return self.role.name if self.role is not None else self.role_name
+
+    def use_role(self, role: Role | None) -> None:
+        """``/role NAME`` (None: no role): its system prompt from the next message on."""
+        self.role, self.role_name = role, None
+        self.system = role.system if role is not None else None
+        if self.store is not None and self.id is not None:
+            self.store.set_role(self.id, self.role_used, self.system)
 
     def stream_text(self, text: str, provider: str | None, model: str | None) -> None:
         """Store streamed text as it arrives (rate-limited by the recorder)."""
@@ -167,6 +193,7 @@ def answer_meta(result: RouteResult, latency_ms: int, interrupted: bool) -> Answ
         attempts=[a.to_dict() for a in result.attempts],
         interrupted=interrupted,
         cached_input_tokens=tokens.cached_input,
+        reasoning=result.reasoning,
     )
 
 
@@ -176,20 +203,29 @@ def request_for(
     prompt: str,
     parts: tuple[Attachment, ...] = (),
 ) -> RouteRequest:
-    """The routed request for ``prompt`` (and its images/PDFs): the turn's flags, else
-    whoever answered last."""
+    """The routed request for ``prompt`` (and its images/PDFs): ``-p``/``-m`` first (aliases
+    already expanded, see ``App.turn``), then the role's provider and model, then whoever
+    answered a continued conversation last; ``--max-tokens``/``--temperature`` over the
+    role's."""
     from ollama_cli.router import RouteRequest
 
     provider, model = turn.provider, turn.model
-    if provider is None and model is None and conversation.last_provider:
+    role = conversation.role
+    if provider is None and model is None and role and (role.provider or role.model):
+        provider, model = role.provider, role.model
+    elif provider is None and model is None and conversation.last_provider:
         provider, model = conversation.last_provider, conversation.last_model
+    max_tokens, temperature = turn.max_tokens, turn.temperature
+    if role is not None:
+        max_tokens = role.max_tokens if max_tokens is None else max_tokens
+        temperature = role.temperature if temperature is None else temperature
     return RouteRequest(
         messages=conversation.context(prompt, parts),
         model=model,
         provider=provider,
         fallback=False if turn.no_fallback else None,
-        max_tokens=turn.max_tokens,
-        temperature=turn.temperature,
+        max_tokens=max_tokens,
+        temperature=temperature,
         stream=not turn.no_stream,
     )
 

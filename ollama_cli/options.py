@@ -48,6 +48,8 @@ class TurnOptions:
     no_fallback: bool = False
     verbose: bool = False
     system: str | None = None
+    role: str | None = None  # -r/--role NAME
+    show_reasoning: bool = False
     raw: bool = False
     cont: bool = False  # -c/--continue
     conversation: str | None = None  # --conversation ID

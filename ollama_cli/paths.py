@@ -7,6 +7,7 @@ dirs. Nothing here touches the disk: directories are created by whoever writes.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +39,7 @@ class AppPaths:
         return self.state_dir / "catalogs"
 
 
-def app_paths(environ: os._Environ[str] | dict[str, str] | None = None) -> AppPaths:
+def app_paths(environ: Mapping[str, str] | None = None) -> AppPaths:
     env = os.environ if environ is None else environ
     home = env.get("OLLAMA_CLI_HOME")
     if home:

@@ -67,12 +67,28 @@ class ProviderConfig:
         return self.key_envs[0] if self.key_envs else None
 
     def resolve_key(self, environ: Mapping[str, str]) -> str | None:
-        if self.api_key:
-            return self.api_key
+        """The key this provider uses: the one place that decides, for requests, "has a
+        key" checks (chain skipping, ``providers list``) and redaction alike."""
+        found = self.find_key(environ)
+        return found[0] if found else None
+
+    def find_key(self, environ: Mapping[str, str]) -> tuple[str, str] | None:
+        """The key and where it comes from, by the documented precedence: the environment
+        variable, then the stored key (``ollama-cli keys set``), then the config file."""
         for var in self.key_envs:
             value = environ.get(var)
             if value:
-                return value
+                return value, f"env {var}"
+        from ollama_cli.keystore import KeyStore, KeyStoreError
+
+        try:
+            stored = KeyStore.of(environ).get(self.name)
+        except KeyStoreError:
+            stored = None  # `keys list` reports the broken file; requests go on without it
+        if stored is not None:
+            return stored.value, stored.where
+        if self.api_key:
+            return self.api_key, "config"
         return None
 
     def key_origin(self, environ: Mapping[str, str]) -> str:
@@ -119,12 +135,32 @@ def clean_key(key: str | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class Role:
+    """A named system prompt with optional provider, model and parameters (``-r NAME``).
+
+    ``source`` says where it was defined: ``config`` or the path of its role file.
+    """
+
+    name: str
+    system: str
+    provider: str | None = None
+    model: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    source: str = "config"
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     router: RouterSettings
     providers: dict[str, ProviderConfig]
     history_enabled: bool = True
     warnings: tuple[str, ...] = ()
+    #: ``[aliases]``: short name → ``provider/model`` (or a bare model name).
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    #: ``[roles.NAME]`` tables; role files in the config dir are read by ``ollama_cli.roles``.
+    roles: Mapping[str, Role] = field(default_factory=dict)
     prices: Mapping[str, Price] = field(default_factory=dict)  # [prices."MODEL"]
 
 
@@ -162,3 +198,11 @@ PROVIDER_KEYS: dict[str, type | tuple[type, ...]] = {
 }
 #: Values of a provider's ``reads`` key and the model capability each declares.
 READS = {"image": "image_input", "pdf": "pdf_input"}
+
+ROLE_KEYS: dict[str, type | tuple[type, ...]] = {
+    "system": str,
+    "provider": str,
+    "model": str,
+    "temperature": (int, float),
+    "max_tokens": int,
+}

@@ -94,8 +94,9 @@ class AnthropicProvider(RemoteProvider):
             async with aclosing(sse_events(self.name, response)) as events:
                 async for event in events:
                     text = parser.feed(event.event, event.data)
-                    if text:
-                        yield Chunk(text=text)
+                    thinking = parser.take_thinking()
+                    if text or thinking:
+                        yield Chunk(text=text, reasoning=thinking)
                     if parser.finished:
                         if not parser.paused:
                             yield parser.final_chunk()

@@ -108,30 +108,31 @@ def continued(request: ChatRequest, text: str) -> ChatRequest:
 
 
 def parse_message(name: str, data: Any, model: str) -> ChatResult:
-    """A non-streaming ``/v1/messages`` response as a ChatResult (text blocks only).
+    """A non-streaming ``/v1/messages`` response as a ChatResult (text and thinking blocks).
 
     A paused turn keeps ``finish_reason`` "pause_turn" for the adapter to continue.
     """
     if not isinstance(data, dict) or not isinstance(data.get("content"), list):
         raise ProviderUnavailableError(f"{name}: unexpected response (no content)", provider=name)
     check_stop(name, data.get("stop_reason"))
-    text = "".join(
-        block["text"]
-        for block in data["content"]
-        if isinstance(block, dict)
-        and block.get("type") == "text"
-        and isinstance(block.get("text"), str)
-    )
+    blocks = [b for b in data["content"] if isinstance(b, dict)]
     usage = obj(data.get("usage"))
     served = data.get("model")
     return ChatResult(
-        text=text,
+        text=_join(blocks, "text", "text"),
         model=served if isinstance(served, str) and served else model,
         finish_reason=PAUSE_TURN
         if data.get("stop_reason") == PAUSE_TURN
         else finish_reason(data.get("stop_reason")),
         usage=Usage(count(usage.get("input_tokens")), count(usage.get("output_tokens"))),
+        reasoning=_join(blocks, "thinking", "thinking"),
     )
+
+
+def _join(blocks: list[dict[str, Any]], kind: str, key: str) -> str:
+    """The ``key`` strings of the blocks of type ``kind`` (anthropic 2.16.0 ``ThinkingBlock``
+    carries ``thinking``; ``redacted_thinking`` blocks carry nothing readable)."""
+    return "".join(b[key] for b in blocks if b.get("type") == kind and isinstance(b.get(key), str))
 
 
 def parse_models_page(data: Any) -> tuple[list[ModelInfo], str | None]:
@@ -196,8 +197,9 @@ def stream_error(name: str, data: str, secret: str | None = None) -> ProviderErr
 class StreamParser:
     """Folds Messages API stream events into answer text and one final chunk.
 
-    Only ``text_delta`` on text blocks is answer text; thinking, signatures, tool input and
-    unknown event or block types are skipped, as the API's versioning policy asks.
+    Only ``text_delta`` on text blocks is answer text; ``thinking_delta`` on thinking blocks
+    is reasoning (``take_thinking``); signatures, tool input and unknown event or block types
+    are skipped, as the API's versioning policy asks.
     """
 
     def __init__(self, name: str, secret: str | None = None) -> None:
@@ -207,6 +209,12 @@ class StreamParser:
         self._blocks: dict[int | None, Any] = {}
         self._usage = {"input_tokens": 0, "output_tokens": 0}
         self._stop_reason: Any = None
+        self._thinking: list[str] = []
+
+    def take_thinking(self) -> str:
+        """The reasoning that arrived since the last call."""
+        text, self._thinking = "".join(self._thinking), []
+        return text
 
     def feed(self, event: str, data: str) -> str:
         """Apply one SSE event; return the answer text it carries ("" for none)."""
@@ -240,6 +248,9 @@ class StreamParser:
             on_text = self._blocks.get(_index(payload), "text") == "text"
             if delta.get("type") == "text_delta" and on_text and isinstance(delta.get("text"), str):
                 return str(delta["text"])
+            thinking = delta.get("thinking")
+            if delta.get("type") == "thinking_delta" and isinstance(thinking, str):
+                self._thinking.append(thinking)
         elif kind == "message_delta":
             self._stop_reason = obj(payload.get("delta")).get("stop_reason") or self._stop_reason
             self._take_usage(obj(payload.get("usage")))

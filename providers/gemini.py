@@ -59,13 +59,17 @@ class GeminiProvider(RemoteProvider):
             response = await client.post(url, json=build_body(request))
             self._check(response)
         answer = Answer(self.name, self.settings.api_key)
-        text = "".join([answer.add(obj) for obj in load_json(self.name, response.content)])
+        texts, thoughts = [], []
+        for obj in load_json(self.name, response.content):
+            texts.append(answer.add(obj))
+            thoughts.append(answer.thought)
         last = answer.final("the answer came without a finishReason")
         return ChatResult(
-            text=text,
+            text="".join(texts),
             model=request.model,
             finish_reason=last.finish_reason or "stop",
             usage=last.usage or Usage(),
+            reasoning="".join(thoughts),
         )
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
@@ -125,6 +129,6 @@ def _text_chunks(answer: Answer, payloads: list[str]) -> list[Chunk]:
     for payload in payloads:
         for obj in load_json(answer.name, payload):
             text = answer.add(obj)
-            if text:
-                chunks.append(Chunk(text=text))
+            if text or answer.thought:
+                chunks.append(Chunk(text=text, reasoning=answer.thought))
     return chunks

@@ -129,6 +129,7 @@ class Answer:
         self.name = name
         self.secret = secret
         self.has_text = False
+        self.thought = ""  # the reasoning in the last response ``add`` saw
         self.finish: str | None = None
         self.usage: Usage | None = None
 
@@ -146,10 +147,11 @@ class Answer:
         candidates = items(data.get("candidates"))
         first = obj(candidates[0]) if candidates else {}
         parts = [obj(p) for p in items(obj(first.get("content")).get("parts"))]
-        # Thought summaries (``thought: true``) are the model's notes, not its answer.
-        text = "".join(
-            p["text"] for p in parts if isinstance(p.get("text"), str) and not p.get("thought")
-        )
+        # Thought summaries (``thought: true``, google-genai 3.6.1 ``Part.thought``) are the
+        # model's reasoning, not its answer: kept apart in ``thought``.
+        texts = [p for p in parts if isinstance(p.get("text"), str)]
+        text = "".join(p["text"] for p in texts if not p.get("thought"))
+        self.thought = "".join(p["text"] for p in texts if p.get("thought"))
         if isinstance(first.get("finishReason"), str):
             self.finish = first["finishReason"]
         self.usage = parse_usage(data.get("usageMetadata")) or self.usage

@@ -120,6 +120,7 @@ def parse_chat_response(
         model=str(data.get("model") or model),
         finish_reason=finish_reason(data.get("done_reason")),
         usage=usage_of(data),
+        reasoning=str(message.get("thinking") or ""),
     )
 
 
@@ -176,9 +177,13 @@ class StreamParser:
             if "error" in event:
                 raise error_from_text(self.name, str(event["error"]), self.model, self.secret)
             message = event.get("message")
-            text = message.get("content") if isinstance(message, dict) else None
-            if isinstance(text, str) and text:
-                chunks.append(Chunk(text=text))
+            message = message if isinstance(message, dict) else {}
+            text, thinking = message.get("content"), message.get("thinking")
+            text = text if isinstance(text, str) else ""
+            # ``thinking`` (ollama 0.6.3 ``Message.thinking``): the model's reasoning.
+            thinking = thinking if isinstance(thinking, str) else ""
+            if text or thinking:
+                chunks.append(Chunk(text=text, reasoning=thinking))
             if event.get("done") is True:
                 self.final = Chunk(
                     finish_reason=finish_reason(event.get("done_reason")), usage=usage_of(event)

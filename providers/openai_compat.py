@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from providers.errors import ProviderUnavailableError, stream_ended
 from providers.openai_base import OpenAIBase, StreamState, error_from_payload
+from providers.think_tags import ThinkSplitter, split_think
 from providers.tolerant import count, obj, text
 from providers.types import ChatRequest, ChatResult, Chunk, Message, Usage
 
@@ -99,7 +100,9 @@ def parse_chat_reply(
     if not isinstance(choice, dict):
         raise ProviderUnavailableError(f"{name}: reply has no choices", provider=name)
     message = obj(choice.get("message"))
-    content, refusal = text(message.get("content")), text(message.get("refusal"))
+    content, thought = split_think(text(message.get("content")))
+    refusal = text(message.get("refusal"))
+    thought = _reasoning_field(message) + thought
     # The whole reply arrived, so a server that leaves finish_reason out did finish.
     finish = normalise_finish(
         choice.get("finish_reason") or "stop", refused=bool(refusal) and not content
@@ -109,6 +112,7 @@ def parse_chat_reply(
         model=request.model,
         finish_reason=finish,
         usage=chat_usage(data) or Usage(),
+        reasoning=thought,
     )
 
 
@@ -127,6 +131,7 @@ class ChatStreamState:
     reason: str | None = None
     usage: Usage | None = None
     secret: str | None = field(default=None, repr=False)  # redacted from in-band errors
+    think: ThinkSplitter = field(default_factory=ThinkSplitter, repr=False)
 
     def feed(self, event: str, data: dict[str, Any]) -> list[Chunk]:
         if data.get("error"):
@@ -145,9 +150,11 @@ class ChatStreamState:
             if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                 continue
             delta = obj(choice.get("delta"))
-            if content := text(delta.get("content")):
-                self.text_seen = True
-                chunks.append(Chunk(text=content))
+            content, thought = self.think.feed(text(delta.get("content")))
+            thought = _reasoning_field(delta) + thought
+            if content or thought:
+                self.text_seen = self.text_seen or bool(content)
+                chunks.append(Chunk(text=content, reasoning=thought))
             if refusal := text(delta.get("refusal")):
                 self.refused = True
                 chunks.append(Chunk(text=refusal))
@@ -158,8 +165,14 @@ class ChatStreamState:
     def finish(self) -> Chunk:
         if self.reason is None:
             raise stream_ended(self.name)
-        refused = self.refused and not self.text_seen
-        return Chunk(finish_reason=normalise_finish(self.reason, refused=refused), usage=self.usage)
+        held, thought = self.think.close()
+        refused = self.refused and not (self.text_seen or held)
+        return Chunk(
+            text=held,
+            finish_reason=normalise_finish(self.reason, refused=refused),
+            usage=self.usage,
+            reasoning=thought,
+        )
 
 
 class OpenAICompatibleProvider(OpenAIBase):
@@ -187,3 +200,9 @@ class OpenAICompatibleProvider(OpenAIBase):
 
     def new_stream_state(self) -> StreamState:
         return ChatStreamState(self.name, secret=self.settings.api_key)
+
+
+def _reasoning_field(message: dict[str, Any]) -> str:
+    """Thinking sent beside the content: ``reasoning_content`` (DeepSeek, vLLM, llama.cpp)
+    or ``reasoning`` (OpenRouter, Ollama's OpenAI endpoint)."""
+    return text(message.get("reasoning_content")) or text(message.get("reasoning"))

@@ -3,7 +3,8 @@
 System prompts go to ``instructions``; the other turns are ``input`` messages. Streams are
 typed SSE events: ``response.output_text.delta`` carries text, and one terminal event ends
 the answer (``response.completed``, ``response.incomplete``, ``response.failed``). Reasoning
-and tool events are not part of a chat answer and are ignored.
+summaries (``response.reasoning_summary_text.delta``, and ``response.reasoning_text.delta``
+from open-weight models) become reasoning chunks, never answer text; tool events are ignored.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from providers.openai_base import OpenAIBase, StreamState, error_from_payload
 from providers.tolerant import count, obj
 from providers.types import ChatRequest, ChatResult, Chunk, Message, Usage
 
+#: Stream events whose ``delta`` is reasoning (openai 3.57.0 ``types/responses``).
+REASONING_DELTAS = ("response.reasoning_summary_text.delta", "response.reasoning_text.delta")
 #: ``incomplete_details.reason`` → normalised finish reason.
 INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "content_filter"}
 
@@ -93,8 +96,14 @@ def parse_responses_reply(
     shape: it is a failure that falls over, not an empty answer."""
     if data.get("output") is None:
         raise ProviderUnavailableError(f"{name}: reply has no output", provider=name)
-    texts, refusals = [], []
+    texts, refusals, thoughts = [], [], []
     for item in _list(name, data, "output"):
+        if isinstance(item, dict) and item.get("type") == "reasoning":
+            thoughts += [
+                str(p.get("text") or "")
+                for p in _list(name, item, "summary")
+                if isinstance(p, dict)
+            ]
         if not isinstance(item, dict) or item.get("type", "message") != "message":
             continue
         for part in _list(name, item, "content"):
@@ -106,7 +115,11 @@ def parse_responses_reply(
     refused = bool(refusals) and not "".join(texts)
     finish = responses_finish(name, data, refused=refused, secret=secret)
     return ChatResult(
-        text=text, model=request.model, finish_reason=finish, usage=responses_usage(data) or Usage()
+        text=text,
+        model=request.model,
+        finish_reason=finish,
+        usage=responses_usage(data) or Usage(),
+        reasoning="\n\n".join(t for t in thoughts if t),
     )
 
 
@@ -140,6 +153,11 @@ class ResponsesStreamState:
             else:
                 self.text_seen = True
             return [Chunk(text=delta)]
+        if kind in REASONING_DELTAS:
+            delta = data.get("delta")
+            return [Chunk(reasoning=delta)] if isinstance(delta, str) and delta else []
+        if kind == "response.reasoning_summary_part.added" and count(data.get("summary_index")):
+            return [Chunk(reasoning="\n\n")]  # between two summary parts
         if kind == "error":
             error = data.get("error") or data
             raise error_from_payload(self.name, error, where="stream error: ", secret=self.secret)

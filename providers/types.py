@@ -128,11 +128,16 @@ class Chunk:
     Text chunks carry ``text``; the final chunk carries ``finish_reason`` (and usage
     when the provider reports it). A stream that ends without a chunk carrying a
     finish reason did not finish: the router treats it as a failure.
+
+    ``reasoning`` is the model's thinking (Claude thinking, Gemini thought parts, Responses
+    reasoning summaries, Ollama ``thinking``, ``<think>`` text): never answer text, never
+    sent back to a model, and never what makes an attempt count as answered.
     """
 
     text: str = ""
     finish_reason: str | None = None
     usage: Usage | None = None
+    reasoning: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +148,7 @@ class ChatResult:
     model: str
     finish_reason: str = "stop"
     usage: Usage = field(default_factory=Usage)
+    reasoning: str = ""  # the model's thinking, apart from the answer (see ``Chunk``)
 
 
 @dataclass(frozen=True, slots=True)

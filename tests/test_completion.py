@@ -21,7 +21,10 @@ from tests.conftest import subprocess_env
 
 #: (words typed, the word being completed last) → what must be offered, exactly.
 CASES = [
-    (["ollama-cli", ""], "chat complete providers models history usage config completion"),
+    (
+        ["ollama-cli", ""],
+        "chat complete providers models roles keys history usage config completion",
+    ),
     (["ollama-cli", "pro"], "providers"),
     (["ollama-cli", "history", ""], "list show export rm search"),
     (["ollama-cli", "-p", ""], "ollama claude gemini codex hf local my-vllm"),

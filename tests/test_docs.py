@@ -26,6 +26,7 @@ from ollama_cli.config import (
     HISTORY_KEYS,
     PRICE_KEYS,
     PROVIDER_KEYS,
+    ROLE_KEYS,
     ROUTER_KEYS,
     RouterSettings,
     load_config,
@@ -137,6 +138,9 @@ def test_every_config_key_is_in_the_example_file() -> None:
     types = example_types()
     assert set(ROUTER_KEYS) <= found["router"], set(ROUTER_KEYS) - found["router"]
     assert set(HISTORY_KEYS) <= found["history"], set(HISTORY_KEYS) - found["history"]
+    in_roles = set().union(*(k for s, k in found.items() if s.startswith("roles.")))
+    assert set(ROLE_KEYS) <= in_roles, set(ROLE_KEYS) - in_roles
+    assert "aliases" in found
     in_prices = set().union(*(k for s, k in found.items() if s.startswith("prices.")))
     assert set(PRICE_KEYS) <= in_prices, set(PRICE_KEYS) - in_prices
     provider_sections = {s: keys for s, keys in found.items() if s.startswith("providers.")}
@@ -157,6 +161,10 @@ def test_every_key_in_the_example_file_is_real() -> None:
             allowed = set(ROUTER_KEYS)
         elif section == "history":
             allowed = set(HISTORY_KEYS)
+        elif section == "aliases":
+            continue  # any name is an alias
+        elif section.startswith("roles."):
+            allowed = set(ROLE_KEYS)
         elif section.startswith("prices."):
             allowed = set(PRICE_KEYS)
         else:
@@ -182,6 +190,7 @@ def test_every_config_key_is_in_the_reference_and_no_other() -> None:
     assert section_keys(doc, "`[history]`") == set(HISTORY_KEYS)
     assert section_keys(doc, '`[prices."MODEL"]`') == set(PRICE_KEYS)
     assert section_keys(doc, "`[providers.NAME]`") == set(PROVIDER_KEYS)
+    assert section_keys(doc, "`[roles.NAME]`") == set(ROLE_KEYS)
     for type_name in BUILTIN_TYPES:
         if type_keys(type_name):
             assert section_keys(doc, f'`type = "{type_name}"`') == type_keys(type_name)

@@ -217,6 +217,26 @@ def test_a_version_1_database_gains_the_attachment_tables_and_keeps_its_turns(
         assert store.attachments(stored.attachments) == (PNG,)
 
 
+def test_a_version_1_database_keeps_its_rows_and_gains_role_and_reasoning(db_path: Path) -> None:
+    """A history written before roles and reasoning existed: migrated, nothing lost."""
+    db_path.parent.mkdir()
+    conn = sqlite3.connect(db_path)
+    for statement in schema.MIGRATIONS[0]:
+        conn.execute(statement)
+    conn.execute("INSERT INTO conversations (id, created, updated) VALUES ('old1', 1, 1)")
+    conn.execute(
+        "INSERT INTO messages (conversation_id, seq, created, role, text)"
+        " VALUES ('old1', 1, 1, 'assistant', 'kept')"
+    )
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with HistoryStore(db_path) as store:
+        assert store.conversation("old1").role is None
+        (message,) = store.messages("old1")
+        assert (message.text, message.reasoning) == ("kept", None)
+
+
 def test_a_new_migration_upgrades_an_existing_database(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

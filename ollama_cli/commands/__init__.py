@@ -12,6 +12,8 @@ COMMANDS = (
     "complete",
     "providers",
     "models",
+    "roles",
+    "keys",
     "history",
     "usage",
     "config",
@@ -38,9 +40,17 @@ def examples(*lines: str) -> dict[str, Any]:
 
 
 def add_conversation_options(p: argparse.ArgumentParser) -> None:
-    """The flags ``chat`` and ``complete`` share: system prompt, rendering, history, files."""
+    """The flags ``chat`` and ``complete`` share: system prompt, role, rendering, history, files."""
     p.add_argument("-s", "--system", metavar="TEXT", help="system prompt")
+    p.add_argument(
+        "-r", "--role", metavar="NAME",
+        help="use role NAME: its system prompt, provider, model (ollama-cli roles list)",
+    )  # fmt: skip
     p.add_argument("--raw", action="store_true", help="never render markdown")
+    p.add_argument(
+        "--show-reasoning", action="store_true",
+        help="show the model's reasoning (dimmed); by default only 'thought for N s'",
+    )  # fmt: skip
     p.add_argument(
         "-c", "--continue", dest="cont", action="store_true",
         help="continue the most recent conversation",

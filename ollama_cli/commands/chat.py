@@ -43,7 +43,6 @@ def run(app: App) -> int:
             'chat needs a terminal; for piped input use: ollama-cli complete "…" < file'
         )
     app.check_provider_flag()
-    from ollama_cli.options import TurnOptions
     from ollama_cli.repl import run_repl
 
-    return run_async(run_repl(app, TurnOptions.build(app.options, app.args)))
+    return run_async(run_repl(app, app.turn()))

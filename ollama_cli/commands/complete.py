@@ -41,6 +41,10 @@ def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, metavar="T", help="sampling temperature")
     p.add_argument("--no-stream", action="store_true", help="wait for the whole answer")
     p.add_argument(
+        "--edit", action="store_true",
+        help="compose the prompt in $VISUAL/$EDITOR (starting from stdin and the arguments)",
+    )  # fmt: skip
+    p.add_argument(
         "--json", action="store_true", help="print one JSON object with the answer and the trace"
     )
     p.set_defaults(run=run)
@@ -49,16 +53,31 @@ def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
 def run(app: App) -> int:
     from ollama_cli.app import UsageError, run_async
     from ollama_cli.commands.complete_turn import run_turn
-    from ollama_cli.options import TurnOptions
 
     files = app.args.files
     prompt = read_prompt(app, stdin_attached="-" in files)
+    if app.args.edit:
+        prompt = compose(app, prompt)
     if not prompt.strip() and not files:
         raise UsageError(
             'nothing to answer: give a prompt, e.g. ollama-cli complete "hello", or pipe text in'
         )
     app.check_provider_flag()
-    return run_async(run_turn(app, TurnOptions.build(app.options, app.args), prompt))
+    return run_async(run_turn(app, app.turn(), prompt))
+
+
+def compose(app: App, draft: str) -> str:
+    """``--edit``: the prompt as saved in the editor; closing it without saving sends nothing."""
+    from ollama_cli.app import UsageError
+    from ollama_cli.editor import EditorError, edit_text
+
+    try:
+        text = edit_text(draft, app.environ)
+    except EditorError as exc:
+        raise UsageError(str(exc)) from None
+    if text is None:
+        raise UsageError("nothing sent: the editor was closed without saving")
+    return text.strip("\n")
 
 
 def read_prompt(app: App, *, stdin_attached: bool = False) -> str:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 
 from ollama_cli.app import EXIT_NO_ANSWER, EXIT_OK, App
 from ollama_cli.conversation import Conversation, request_for
 from ollama_cli.options import TurnOptions
+from ollama_cli.reasoning import ReasoningView
 from ollama_cli.render.sink import make_sink
 from ollama_cli.router import RouteResult, RoutingError
 from ollama_cli.router.advice import cut_notice
@@ -46,6 +48,8 @@ async def run_turn(app: App, turn: TurnOptions, prompt: str) -> int:
     # On a terminal the renderer takes the notices, so they land above its live region.
     notify = sink.notice if not turn.json and sys.stdout.isatty() else app.warn
     routed = app.router.stream(request, notify=notify)
+    thoughts = None if turn.json else reasoning_view(app, turn, notify)
+    routed.on_reasoning = thoughts.feed if thoughts else None
     started = time.perf_counter()
     failed = False
     conversation.add_user(prompt, parts)
@@ -53,6 +57,8 @@ async def run_turn(app: App, turn: TurnOptions, prompt: str) -> int:
         with sink:
             sink.status(f"waiting for {request.provider or app.config.router.chain[0]}…")
             async for text in routed:
+                if thoughts:
+                    thoughts.done()
                 sink.feed(text)
                 conversation.stream_text(text, routed.result.provider, routed.result.model)
         end_line(turn, routed.result.text)
@@ -60,6 +66,8 @@ async def run_turn(app: App, turn: TurnOptions, prompt: str) -> int:
         failed = True
         end_line(turn, routed.result.text)
     finally:
+        if thoughts:
+            thoughts.done()
         # Close the stream here, in this task: left to the garbage collector (the reader
         # of `| head` went away), each open generator would print a traceback on stderr.
         await routed.aclose()
@@ -68,6 +76,14 @@ async def run_turn(app: App, turn: TurnOptions, prompt: str) -> int:
         conversation.add_answer(result, latency_ms=latency)
         await app.router.aclose()
     return report(app, turn, result, conversation, failed=failed)
+
+
+def reasoning_view(app: App, turn: TurnOptions, notify: Callable[[str], None]) -> ReasoningView:
+    """Reasoning where notices go: above the answer on a terminal, else on stderr."""
+    from ollama_cli.render.safe import visible
+
+    terminal = sys.stdout.isatty() or sys.stderr.isatty()
+    return ReasoningView(notify, show=turn.show_reasoning, safe=visible if terminal else str)
 
 
 def end_line(turn: TurnOptions, text: str) -> None:

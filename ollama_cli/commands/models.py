@@ -36,6 +36,7 @@ def add_parser(sub: Subparsers, parent: argparse.ArgumentParser) -> None:
 def run_list(app: App) -> int:
     from ollama_cli.app import EXIT_NO_ANSWER, UsageError, run_async
     from ollama_cli.settings import unknown_provider
+    from ollama_cli.targets import alias_choices
     from providers.errors import ProviderError
 
     name = app.args.name or app.options.provider or app.config.router.chain[0]
@@ -63,6 +64,7 @@ def run_list(app: App) -> int:
     if app.args.json:
         listing = {"provider": name, "default_model": cfg.default_model}
         listing["models"] = [m.to_dict() for m in models]
+        listing["aliases"] = dict(app.config.aliases)
         json.dump(listing, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
@@ -71,6 +73,9 @@ def run_list(app: App) -> int:
             if model.id == cfg.default_model and sys.stdout.isatty():
                 marks.append("default")
             app.stdout.line(model.id + (f"  ({', '.join(marks)})" if marks else ""))
+        # Aliases on a terminal only: a pipe gets model ids and nothing else.
+        for alias, target in alias_choices(app.config) if sys.stdout.isatty() else ():
+            app.stdout.line(f"{alias} = {target}  (alias)")
     return 0
 
 

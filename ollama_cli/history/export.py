@@ -35,7 +35,8 @@ def to_markdown(conversation: StoredConversation, messages: list[StoredMessage])
         f"*Conversation `{conversation.id}`, {_human(conversation.created)}*",
     ]
     if conversation.system_prompt:
-        lines += ["", "## System", "", conversation.system_prompt]
+        role = f" (role {conversation.role})" if conversation.role else ""
+        lines += ["", f"## System{role}", "", conversation.system_prompt]
     for message in messages:
         lines += ["", f"## {_heading(message)}", "", message.text]
         lines += [f"- attached: {attachment_line(ref)}" for ref in message.attachments]
@@ -76,6 +77,7 @@ def to_json(
         "created": _iso(conversation.created),
         "updated": _iso(conversation.updated),
         "system_prompt": conversation.system_prompt,
+        "role": conversation.role,
         "messages": [_message_json(m, blobs or {}) for m in messages],
     }
 
@@ -101,6 +103,8 @@ def _message_json(message: StoredMessage, blobs: Mapping[str, bytes]) -> dict[st
             "interrupted": message.interrupted,
             "attempts": message.attempts or [],
         }
+        if message.reasoning:
+            data["reasoning"] = message.reasoning
     return data
 
 

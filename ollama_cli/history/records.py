@@ -82,10 +82,18 @@ class StoredConversation:
     updated: float
     title: str | None
     system_prompt: str | None
+    role: str | None = None  # the role's name (``-r NAME``), if one was used
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> StoredConversation:
-        return cls(row["id"], row["created"], row["updated"], row["title"], row["system_prompt"])
+        return cls(
+            row["id"],
+            row["created"],
+            row["updated"],
+            row["title"],
+            row["system_prompt"],
+            row["role"],
+        )
 
 
 @dataclass(frozen=True)
@@ -133,6 +141,7 @@ class StoredMessage:
     interrupted: bool = False
     attempts: list[dict[str, Any]] | None = None
     attachments: tuple[AttachmentRef, ...] = ()
+    reasoning: str | None = None  # the answer's thinking, never part of ``text``
 
     @classmethod
     def from_row(
@@ -155,6 +164,7 @@ class StoredMessage:
             interrupted=bool(row["interrupted"]),
             attempts=json.loads(attempts) if attempts is not None else None,
             attachments=attachments,
+            reasoning=row["reasoning"],
         )
 
 
@@ -177,6 +187,8 @@ class AnswerMeta:
     attempts: Iterable[Mapping[str, Any] | SupportsToDict] | None = None
     #: cut short (Ctrl-C, or a failure after text was shown): the row keeps its flag
     interrupted: bool = False
+    #: the answer's thinking, stored beside its text, never in it
+    reasoning: str | None = None
     #: the part of ``input_tokens`` read from the vendor's prompt cache, when reported
     cached_input_tokens: int | None = None
 
@@ -191,4 +203,5 @@ class AnswerMeta:
             "finish_reason": self.finish_reason,
             "attempts_json": encode_attempts(self.attempts),
             "interrupted": int(self.interrupted),
+            "reasoning": self.reasoning or None,
         }

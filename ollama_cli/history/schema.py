@@ -98,6 +98,10 @@ MIGRATIONS: list[tuple[str, ...]] = [
             (provider, model, created, input_tokens, output_tokens, cached_input_tokens, role)
             WHERE role = 'assistant'""",
     ),
+    # 4: the role (``-r NAME``) a conversation was held in.
+    ("ALTER TABLE conversations ADD COLUMN role TEXT",),
+    # 5: an answer's reasoning (thinking), kept apart from its text.
+    ("ALTER TABLE messages ADD COLUMN reasoning TEXT",),
 ]
 
 

@@ -98,16 +98,19 @@ class HistoryStore:
     ) -> None:
         self.close()
 
-    def new_conversation(self, system_prompt: str | None = None, title: str | None = None) -> str:
+    def new_conversation(
+        self, system_prompt: str | None = None, title: str | None = None, role: str | None = None
+    ) -> str:
         """Start a conversation and return its id."""
         for _ in range(5):  # a clash among 32**8 ids is rare; five in a row is a bug
             cid, now = self._new_id(), time.time()
             try:
                 with self._db.transaction() as conn:
                     conn.execute(
-                        "INSERT INTO conversations (id, created, updated, title, system_prompt)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        (cid, now, now, title, system_prompt),
+                        "INSERT INTO conversations"
+                        " (id, created, updated, title, system_prompt, role)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (cid, now, now, title, system_prompt, role),
                     )
             except sqlite3.IntegrityError:
                 continue
@@ -306,6 +309,14 @@ class HistoryStore:
             )
             if cur.rowcount == 0:
                 raise HistoryError(f"no conversation {conversation_id!r}")
+
+    def set_role(self, conversation_id: str, role: str | None, system_prompt: str | None) -> None:
+        """``/role NAME`` mid-conversation: the role and its system prompt from now on."""
+        with self._db.transaction() as conn:
+            conn.execute(
+                "UPDATE conversations SET role = ?, system_prompt = ? WHERE id = ?",
+                (role, system_prompt, conversation_id),
+            )
 
     def last_provider_model(self, conversation_id: str) -> tuple[str, str | None] | None:
         """Who answered last, so a continued conversation can start there."""

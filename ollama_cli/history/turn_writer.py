@@ -26,10 +26,18 @@ if TYPE_CHECKING:
 class TurnWriter:
     """One question and its answer, written to ``store`` or, failing that, journaled."""
 
-    def __init__(self, store: HistoryStore, conversation_id: str | None, system: str | None):
+    def __init__(
+        self,
+        store: HistoryStore,
+        conversation_id: str | None,
+        system: str | None,
+        *,
+        role: str | None = None,
+    ):
         self.store = store
         self.conversation_id = conversation_id
         self.system = system
+        self.role = role  # the role a new conversation is held in (``-r NAME``)
         #: Why the database refused this turn (one line), once it has.
         self.failure: str | None = None
         self._created = time.time()
@@ -56,7 +64,9 @@ class TurnWriter:
         if self.conversation_id is None:
             created: list[str] = []
             if not self._write(
-                lambda: created.append(self.store.new_conversation(system_prompt=self.system))
+                lambda: created.append(
+                    self.store.new_conversation(system_prompt=self.system, role=self.role)
+                )
             ):
                 created.append(new_id())
                 self._new = True

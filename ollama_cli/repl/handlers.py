@@ -66,9 +66,12 @@ async def choose_model(state: ReplState, arg: str) -> None:
         name, model = state.target()
         state.say(f"model: {model} (provider {name}); /models lists them")
         return
-    state.choose(model=arg)
-    name, _ = state.target()
-    state.say(f"model: {arg} (provider {name})", dim=True)
+    from ollama_cli.targets import split_target
+
+    provider, picked = split_target(state.app.config, None, arg)
+    state.choose(provider=provider, model=picked)
+    name, chosen = state.target()
+    state.say(f"model: {chosen} (provider {name})", dim=True)
 
 
 @COMMANDS.command(
@@ -175,6 +178,103 @@ async def attach_files(state: ReplState, arg: str) -> None:
         state.say(f"attached {line} (sent with your next message)", dim=True)
 
 
+@COMMANDS.command(
+    "role", "use a role from now on (or: /role clear)", args="[NAME|clear]", complete="role"
+)
+async def use_role(state: ReplState, arg: str) -> None:
+    from ollama_cli.app import UsageError
+    from ollama_cli.roles import unknown_role
+
+    app, conversation = state.app, state.conversation
+    if not arg:
+        role = conversation.role
+        state.say(f"role: {role.name}" if role else "no role (/role NAME; ollama-cli roles list)")
+        return
+    if arg == "clear":
+        conversation.use_role(None)
+        state.say("role cleared (no system prompt)", dim=True)
+        return
+    try:
+        role = app.find_role(arg)
+    except UsageError as exc:
+        state.say(str(exc))
+        return
+    if role is None:
+        state.say(unknown_role(app.config, app.paths.config_dir, arg))
+        return
+    conversation.use_role(role)
+    if role.provider or role.model:
+        state.choose(role.provider, role.model)  # expanded when the role was read
+    name, model = state.target()
+    state.say(f"role: {role.name} ({name} · {model})", dim=True)
+
+
+@COMMANDS.command(
+    "reasoning", "show the model's reasoning (dimmed) or only 'thought for N s'", args="[on|off]"
+)
+async def reasoning(state: ReplState, arg: str) -> None:
+    if arg not in ("", "on", "off"):
+        state.say("usage: /reasoning on|off")
+        return
+    if arg:
+        state.show_reasoning = arg == "on"
+    shown = "shown (dimmed)" if state.show_reasoning else "hidden ('thought for N s' only)"
+    state.say(f"reasoning: {shown}", dim=bool(arg))
+
+
+@COMMANDS.command(
+    "edit", "compose a message in $VISUAL/$EDITOR (also Ctrl-X Ctrl-E)", args="[TEXT]"
+)
+async def edit_message(state: ReplState, arg: str) -> None:
+    from ollama_cli.editor import EditorError, edit_text
+    from ollama_cli.repl.turn import answer
+
+    try:
+        text = await asyncio.to_thread(edit_text, arg, state.app.environ)
+    except EditorError as exc:
+        state.say(str(exc))
+        return
+    if text is None or not text.strip():
+        state.say("nothing sent (the editor was closed without saving)", dim=True)
+        return
+    message = text.strip("\n")
+    state.say(message)
+    await answer(state, message)
+
+
+@COMMANDS.command(
+    "copy", "copy the last answer (or its N-th code block) to the clipboard", args="[code [N]]"
+)
+async def copy_answer(state: ReplState, arg: str) -> None:
+    from ollama_cli.clipboard import ClipboardError, code_blocks, copy
+
+    last = next(
+        (m.content for m in reversed(state.conversation.messages) if m.role == "assistant"), None
+    )
+    what, _, number = arg.partition(" ")
+    number = number.strip() or "1"
+    if what not in ("", "code") or not number.isdigit() or int(number) < 1:
+        state.say("usage: /copy, or /copy code [N] for the N-th code block")
+        return
+    if last is None:
+        state.say("nothing to copy yet")
+        return
+    text, label = last, "the last answer"
+    if what == "code":
+        blocks = code_blocks(last)
+        if int(number) > len(blocks):
+            plural = "" if len(blocks) == 1 else "s"
+            state.say(f"the last answer has {len(blocks)} code block{plural}")
+            return
+        text, label = blocks[int(number) - 1], f"code block {number}"
+    try:
+        used = copy(text, state.out, state.app.environ)
+    except ClipboardError as exc:
+        state.say(str(exc))
+        return
+    state.say(f"copied {label} ({len(text)} characters, {', '.join(used)})", dim=True)
+
+
 @COMMANDS.command("retry", "answer the last message again", args="[PROVIDER]", complete="provider")
 async def retry_last(state: ReplState, arg: str) -> None:
     providers = state.app.config.providers
@@ -187,7 +287,7 @@ async def retry_last(state: ReplState, arg: str) -> None:
 @COMMANDS.command("clear", "start a new conversation", aliases=("new",))
 async def clear(state: ReplState, arg: str) -> None:
     old = state.conversation
-    state.conversation = Conversation(old.store, system=old.system)
+    state.conversation = Conversation(old.store, system=old.system, role=old.role)
     state.last = state.fallback = state.unanswered = None
     state.say("new conversation", dim=True)
 

@@ -82,7 +82,7 @@ def build_session(
         auto_suggest=AutoSuggestFromHistory(),
         completer=ReplCompleter(COMMANDS, sources(state)),
         complete_while_typing=True,
-        key_bindings=key_bindings(),
+        key_bindings=key_bindings(state.app.environ),
         bottom_toolbar=lambda: toolbar_text(state),
         prompt_continuation=CONTINUATION,
         input=input,
@@ -109,7 +109,10 @@ def sources(state: ReplState) -> dict[str, Source]:
         return [(n, c.default_model) for n, c in state.app.config.providers.items()]
 
     def models() -> Iterable[tuple[str, str]]:
-        return [(m, "") for m in state.models.get(state.target()[0])]
+        from ollama_cli.targets import alias_choices
+
+        listed = [(m, "") for m in state.models.get(state.target()[0])]
+        return [*listed, *((name, f"alias: {to}") for name, to in alias_choices(state.app.config))]
 
     def conversations() -> Iterable[tuple[str, str]]:
         store = state.conversation.store
@@ -118,11 +121,22 @@ def sources(state: ReplState) -> dict[str, Source]:
 
     from prompt_toolkit.completion import PathCompleter
 
+    def roles() -> Iterable[tuple[str, str]]:
+        from ollama_cli.roles import all_roles
+        from ollama_cli.settings import ConfigError
+
+        try:
+            found = all_roles(state.app.config, state.app.paths.config_dir)
+        except ConfigError:
+            return []  # /role NAME reports the broken file
+        return [(r.name, r.system.splitlines()[0][:40]) for r in found.values()]
+
     return {
         "provider": providers,
         "model": models,
         "conversation": conversations,
         "path": PathCompleter(expanduser=True),
+        "role": roles,
     }
 
 

@@ -77,6 +77,7 @@ class ReplState:
     provider: str | None = None  # -p or /provider; None = the chain's order
     model: str | None = None  # -m or /model; None = the provider's default
     raw: bool = False
+    show_reasoning: bool = False  # --show-reasoning or /reasoning on
     out: TextIO = field(default_factory=lambda: sys.stdout)
     last: LastAnswer | None = None
     spent: SessionCost = field(default_factory=SessionCost)
@@ -97,11 +98,23 @@ class ReplState:
         conversation = Conversation.open(app, turn)
         provider, model = turn.provider, turn.model
         last = conversation.last_provider
-        if provider is None and model is None and last in app.config.providers:
+        role = conversation.role
+        if provider is None and model is None and role and (role.provider or role.model):
+            provider, model = role.provider, role.model  # expanded when the role was read
+        elif provider is None and model is None and last in app.config.providers:
             # Continue with whoever answered last, as `complete --continue` does.
             provider, model = last, conversation.last_model
         out = sys.stdout if out is None else out
-        return cls(app, turn, conversation, provider, model, raw=turn.raw, out=out)
+        return cls(
+            app,
+            turn,
+            conversation,
+            provider,
+            model,
+            raw=turn.raw,
+            show_reasoning=turn.show_reasoning,
+            out=out,
+        )
 
     @property
     def router(self) -> ProviderRouter:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from ollama_cli.attach import Bundle
 from ollama_cli.conversation import request_for
+from ollama_cli.reasoning import ReasoningView
+from ollama_cli.render.safe import visible
 from ollama_cli.repl.state import LastAnswer
 from ollama_cli.router import RouteRequest, RoutingError
 from ollama_cli.router.advice import cut_notice
@@ -66,9 +68,12 @@ async def answer(
     conversation.add_user(prompt, parts)
     renderer.start(f"waiting for {provider or state.target()[0]}…")
     state.renderer = renderer
+    thoughts = ReasoningView(renderer.notice, show=state.show_reasoning, safe=visible)
+    routed.on_reasoning = thoughts.feed
     try:
         with renderer:
             async for text in routed:
+                thoughts.done()
                 renderer.feed(text)
                 conversation.stream_text(text, routed.result.provider, routed.result.model)
         outcome = "ok"
@@ -78,6 +83,7 @@ async def answer(
         outcome = "interrupted"
         raise
     finally:
+        thoughts.done()
         state.renderer = None
         await routed.aclose()
         latency = round((time.perf_counter() - started) * 1000)

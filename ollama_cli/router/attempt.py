@@ -52,7 +52,7 @@ async def provider_chunks(
                     await _close_quietly(agen, name)
         else:
             result = await within(provider.chat(request), deadline, name, "waiting for the answer")
-            yield Chunk(text=result.text)
+            yield Chunk(text=result.text, reasoning=result.reasoning)
             yield Chunk(finish_reason=result.finish_reason or "stop", usage=result.usage)
             finished = True
     except ProviderError:

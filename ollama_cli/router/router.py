@@ -257,6 +257,15 @@ class RoutedStream:
     def result(self) -> RouteResult:
         return self._walk.result
 
+    @property
+    def on_reasoning(self) -> Callable[[str], None] | None:
+        """Called with each piece of reasoning as it streams (None: only kept in result)."""
+        return self._walk.on_reasoning
+
+    @on_reasoning.setter
+    def on_reasoning(self, callback: Callable[[str], None] | None) -> None:
+        self._walk.on_reasoning = callback
+
     def __aiter__(self) -> AsyncIterator[str]:
         return self._texts
 

@@ -43,6 +43,8 @@ class RouteResult:
     error: str | None = None
     #: Request parameters left out because the model does not take them (``temperature``).
     dropped_params: list[str] = field(default_factory=list)
+    #: The answering attempt's thinking, kept apart from ``text`` (see ``providers.Chunk``).
+    reasoning: str = ""
 
     @property
     def ok(self) -> bool:
@@ -62,6 +64,8 @@ class RouteResult:
             "usage": self.tokens.to_dict(),
             "cost": None if self.cost is None else round(self.cost, 6),
         }
+        if self.reasoning:
+            data["reasoning"] = self.reasoning
         if self.interrupted:
             data["interrupted"] = True
         if self.dropped_params:

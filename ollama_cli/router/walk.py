@@ -81,6 +81,9 @@ class ChainWalk:
         self._stop: ProviderError | None = None
         self._failures: list[str] = []  # since the last answer began: for the next notice
         self._skipped = 0  # attempts recorded for plan skips: nothing was asked of them
+        #: Receives reasoning as it streams (``RoutedStream.on_reasoning``); the answer's
+        #: text is what ``run`` yields, so reasoning can never be mistaken for it.
+        self.on_reasoning: Callable[[str], None] | None = None
 
     async def run(self) -> AsyncGenerator[str, None]:
         async with aclosing(self._walk(self.steps)) as texts:
@@ -222,8 +225,12 @@ class ChainWalk:
     ) -> AsyncGenerator[str, None]:
         result = self.result
         finish: str | None = None
+        if not result.text:
+            result.reasoning = ""  # a new attempt from scratch thinks anew
         async with aclosing(chunks):
             async for chunk in chunks:
+                if chunk.reasoning:
+                    self._reason(chunk.reasoning)
                 if chunk.text or chunk.finish_reason:
                     self._announce(step)
                 if chunk.text:
@@ -241,6 +248,11 @@ class ChainWalk:
         # Only a stream that ended cleanly has finished: an error after the finish chunk
         # still counts as a failure.
         result.provider, result.model, result.finish_reason = step.name, step.model, finish
+
+    def _reason(self, text: str) -> None:
+        self.result.reasoning += text
+        if self.on_reasoning is not None:
+            self.on_reasoning(text)
 
     def begin(self, step: Step, kind: str) -> Try:
         """A new attempt at ``step``, starting now."""

@@ -254,7 +254,8 @@ async def test_thought_parts_are_not_answer_text(
     wire.answer(["The sky is blue."], thoughts=["**Exploring Sky Color**", "**Refining**"])
     text, chunks = await collect(provider.stream(ask()))
     assert text == "The sky is blue."
-    assert len(chunks) == 2
+    assert "".join(c.reasoning for c in chunks) == "**Exploring Sky Color****Refining**"
+    assert len([c for c in chunks if c.text]) == 1
     assert chunks[-1].usage == Usage(7, 1 + 24)
 
 

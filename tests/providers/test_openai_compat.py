@@ -422,7 +422,7 @@ def test_stream_state_reads_chunks_without_a_network() -> None:
             usage_chunk((4, 1)),
         ]
     ]
-    assert texts == [[], [Chunk(text="Hi")], [], [], [], []]
+    assert texts == [[], [Chunk(text="Hi")], [], [Chunk(reasoning="hidden")], [], []]
     assert state.finish() == Chunk(finish_reason="stop", usage=Usage(4, 1))
 
 
