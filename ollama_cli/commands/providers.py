@@ -169,7 +169,11 @@ def catalog(app: App) -> int:
             for s in specs
         ]
         header = ("type", "origin", "configured as", "key env var", "default model", "pip packages")
-        print_table(app.stdout, header, table, terminal_width(app.options.verbose))
+        # A reference table: whole in a pipe; a narrow terminal loses the columns after
+        # the type (what this table is about) first.
+        catalog_drop = ("pip packages", "key env var", "configured as")
+        width = terminal_width(app.options.verbose) if sys.stdout.isatty() else None
+        print_table(app.stdout, header, table, width, drop=catalog_drop)
         for line in refused:
             app.warn(f"refused: {line}")
     return 0
@@ -189,13 +193,15 @@ def print_table(
     columns: Sequence[str],
     rows: Sequence[Sequence[str]],
     width: int | None = None,
+    drop: Sequence[str] = (),
 ) -> None:
     """Aligned plain columns: readable on a terminal, greppable in a pipe.
 
-    With ``width``, columns are dropped and shortened (``fit``) until a line fits.
+    With ``width``, columns are dropped (``drop``, else ``DROP_FIRST``) and shortened
+    (``fit``) until a line fits.
     """
     if width is not None:
-        columns, rows = fit(columns, rows, width)
+        columns, rows = fit(columns, rows, width, drop or DROP_FIRST)
     widths = _widths(columns, rows)
     lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     for row in rows:
@@ -210,15 +216,19 @@ def print_table(
 
 
 def fit(
-    columns: Sequence[str], rows: Sequence[Sequence[str]], width: int
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    width: int,
+    drop: Sequence[str] = DROP_FIRST,
 ) -> tuple[list[str], list[list[str]]]:
-    """The table with ``DROP_FIRST`` columns removed and ``SHRINK`` ones cut to ``width``."""
+    """The table with ``drop`` columns removed (in order) and ``SHRINK`` ones cut to
+    ``width``."""
     cols, table = list(columns), [[str(v) for v in row] for row in rows]
 
     def total() -> int:
         return sum(_widths(cols, table)) + 2 * (len(cols) - 1)
 
-    for name in DROP_FIRST:
+    for name in drop:
         if total() <= width:
             break
         if name in cols:
